@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Producer side: claim slots (single or multi-producer), publish them,
+ * and tell whether a consumer may be asleep and need a wakeup.
+ */
+#ifndef _BADBATCH_CLAIM_H
+#define _BADBATCH_CLAIM_H
+
+#include "gating.h"
+
+/* CAS attempts before a multi-producer claim reports -EBUSY. */
+#define BB_CLAIM_RETRIES	1024
+
+/* A producer's private state: never shared, so never trusted by others. */
+struct bb_producer_cache {
+	__u64 gating;	/* last gating minimum seen */
+	__u64 next;	/* single producer: the claim frontier */
+};
+
+/* Room for [.., end)? Refreshes the cached gating minimum if needed. */
+static inline bool bb_has_room(const struct bb_view *v,
+			       struct bb_producer_cache *pc,
+			       __u64 frontier, __u64 end)
+{
+	if (bb_likely(end <= pc->gating + v->size))
+		return true;
+	pc->gating = bb_gating_min(v, frontier);
+	return end <= pc->gating + v->size;
+}
+
+/* Slots still free for this producer (a hint under multi-producer). */
+static inline __u64 bb_remaining(const struct bb_view *v,
+				 struct bb_producer_cache *pc)
+{
+	__u64 frontier = v->multi ? bb_load(&v->prod->claim) : pc->next;
+
+	pc->gating = bb_gating_min(v, frontier);
+	return pc->gating + v->size - frontier;
+}
+
+/*
+ * Claim n slots without waiting: 0 and *lo set, -EAGAIN when the ring has
+ * no room, -EINVAL when n is 0 or larger than the ring (which could never
+ * succeed), -EBUSY when other producers kept winning the race.
+ */
+static inline int bb_try_claim(const struct bb_view *v,
+			       struct bb_producer_cache *pc,
+			       __u32 n, __u64 *lo)
+{
+	__u64 cur, end;
+	int tries;
+
+	if (bb_unlikely(n == 0 || n > v->size))
+		return -EINVAL;
+	if (!v->multi) {
+		cur = pc->next;
+		end = cur + n;
+		if (!bb_has_room(v, pc, cur, end))
+			return -EAGAIN;
+		/* Only observers read it: no ordering needed. */
+		bb_store(&v->prod->claim, end);
+		pc->next = end;
+		*lo = cur;
+		return 0;
+	}
+	cur = bb_load(&v->prod->claim);
+	for (tries = 0; tries < BB_CLAIM_RETRIES; tries++) {
+		end = cur + n;
+		if (!bb_has_room(v, pc, cur, end))
+			return -EAGAIN;
+		/* On failure cur is reloaded; the retry rechecks room. */
+		if (bb_cas(&v->prod->claim, &cur, end)) {
+			*lo = cur;
+			return 0;
+		}
+	}
+	return -EBUSY;
+}
+
+/*
+ * Make [lo, lo + n) visible to consumers. The release stores pair with
+ * the acquire loads in bb_published_limit() and bb_is_published(), so the
+ * slot contents written before are seen by whoever sees the publication.
+ */
+static inline void bb_publish(const struct bb_view *v, __u64 lo, __u32 n)
+{
+	__u64 seq;
+
+	if (!v->multi) {
+		bb_store_release(&v->prod->cursor, lo + n);
+		return;
+	}
+	for (seq = lo; seq < lo + n; seq++)
+		bb_store_release(&v->avail[seq & v->mask],
+				 bb_avail_round(v, seq));
+}
+
+/*
+ * After publishing: does a consumer sleep, or is one about to? The full
+ * barrier orders the publication before the load of the announcement and
+ * pairs with the one in the kernel's bb_waiter_announce(), so either the
+ * sleeper sees the new events or the publisher sees the sleeper.
+ */
+static inline bool bb_consumers_need_wake(const struct bb_view *v)
+{
+	bb_full_barrier();
+	return bb_load(&v->hdr->consumer_waiters) != 0;
+}
+
+#endif /* _BADBATCH_CLAIM_H */
