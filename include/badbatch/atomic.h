@@ -20,7 +20,9 @@
 
 #define bb_load(p)		READ_ONCE(*(p))
 #define bb_store(p, v)		WRITE_ONCE(*(p), (v))
+/* Ordering primitives: each use site says what it pairs with. */
 #define bb_load_acquire(p)	smp_load_acquire(p)
+/* See above: the pairing is documented where it is used. */
 #define bb_store_release(p, v)	smp_store_release((p), (v))
 /* Strong compare-and-swap; *old is updated on failure like C11. */
 #define bb_cas(p, old, new)						\
@@ -30,6 +32,7 @@
 		*(old) = __bb_prev;					\
 		__bb_ok;						\
 	})
+/* A full fence; see bb_consumers_need_wake() for its pairing. */
 #define bb_full_barrier()	smp_mb()
 #define bb_cpu_relax()		cpu_relax()
 #define bb_likely(x)		likely(x)
@@ -50,13 +53,16 @@
 	__atomic_compare_exchange_n((p), (old), (new), false,		\
 				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
 #define bb_full_barrier()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+static inline void bb_cpu_relax(void)
+{
 #if defined(__x86_64__) || defined(__i386__)
-#define bb_cpu_relax()		__builtin_ia32_pause()
+	__builtin_ia32_pause();
 #elif defined(__aarch64__)
-#define bb_cpu_relax()		__asm__ __volatile__("yield" ::: "memory")
+	__asm__ __volatile__("yield" ::: "memory");
 #else
-#define bb_cpu_relax()		__asm__ __volatile__("" ::: "memory")
+	__asm__ __volatile__("" ::: "memory");
 #endif
+}
 #define bb_likely(x)		__builtin_expect(!!(x), 1)
 #define bb_unlikely(x)		__builtin_expect(!!(x), 0)
 #endif

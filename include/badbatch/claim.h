@@ -96,6 +96,22 @@ static inline void bb_publish(const struct bb_view *v, __u64 lo, __u32 n)
 }
 
 /*
+ * Publish [lo, lo + n) as abandoned: claimed, never filled. Consumers see
+ * the events flagged and skip them. Multi-producer rings only, where a
+ * claim cannot be taken back once a later one exists. Pairs like
+ * bb_publish().
+ */
+static inline void bb_publish_abandoned(const struct bb_view *v, __u64 lo,
+					__u32 n)
+{
+	__u64 seq;
+
+	for (seq = lo; seq < lo + n; seq++)
+		bb_store_release(&v->avail[seq & v->mask],
+				 bb_avail_round(v, seq) | BB_AVAIL_ABANDONED);
+}
+
+/*
  * After publishing: does a consumer sleep, or is one about to? The full
  * barrier orders the publication before the load of the announcement and
  * pairs with the one in the kernel's bb_waiter_announce(), so either the

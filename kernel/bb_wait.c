@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sleeping and waking. A waiter announces itself in the read-only header
+ * (the need-wakeup counters), issues a full barrier and re-checks before
+ * it sleeps; publishers and consumers issue a full barrier after moving
+ * a sequence and read those counters, entering the kernel only when one
+ * is set. The wake function lets a wakeup through only to waiters whose
+ * condition holds, so a publish does not stampede unrelated sleepers.
+ */
+#include <linux/hrtimer.h>
+#include <linux/sched/signal.h>
+#include "bb_internal.h"
+
+/* Wake key that every waiter lets through: halt and graph changes. */
+#define BB_KEY_ALL	(EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | \
+			 EPOLLHUP)
+/* How far a returned consumer limit looks ahead: a hint, kept cheap. */
+#define BB_LIMIT_SCAN	1024U
+
+struct bb_waiter {
+	struct wait_queue_entry wq;
+	struct bb_ring *ring;
+	u32 role;
+	u32 id;
+	u64 seq;
+};
+
+/*
+ * May the participant use sequence seq? A consumer may read it, a
+ * producer may write it. Everything read here comes from shared pages:
+ * a lie changes only the answer for those who trust the liar.
+ */
+bool bb_ready(struct bb_ring *r, u32 role, u32 id, u64 seq, u64 *limit)
+{
+	const struct bb_view *v = &r->view;
+	u64 deps, min;
+
+	if (role == BB_ROLE_PRODUCER) {
+		min = bb_gating_min(v, seq);
+		if (limit)
+			*limit = min + v->size;
+		return seq < min + v->size;
+	}
+	deps = READ_ONCE(r->hdr->consumers[id].deps);
+	if (!deps) {
+		if (!bb_is_published(v, seq))
+			return false;
+		if (limit)
+			*limit = bb_published_limit(v, seq, BB_LIMIT_SCAN);
+		return true;
+	}
+	min = bb_deps_min(v, deps, seq + BB_LIMIT_SCAN);
+	if (limit)
+		*limit = min;
+	return min > seq;
+}
+
+static wait_queue_head_t *bb_queue(struct bb_ring *r, u32 role, u32 id)
+{
+	if (role == BB_ROLE_PRODUCER)
+		return &r->producer_wq;
+	if (READ_ONCE(r->hdr->consumers[id].deps))
+		return &r->dependent_wq;
+	return &r->consumer_wq;
+}
+
+/*
+ * Raise the need-wakeup counters this waiter depends on, for the graph
+ * as of an->topo_seq (read before the dependencies, so a change after it
+ * is noticed). The counters live in the header, which only the kernel
+ * writes.
+ */
+static void bb_announce(struct bb_ring *r, u32 role, u32 id,
+			struct bb_announce *an)
+{
+	struct bb_ring_header *h = r->hdr;
+	unsigned int i;
+	u64 deps;
+
+	an->nr = 0;
+	if (role == BB_ROLE_PRODUCER) {
+		an->counters[an->nr++] = &h->producer_waiters;
+	} else {
+		deps = READ_ONCE(h->consumers[id].deps);
+		if (!deps)
+			an->counters[an->nr++] = &h->consumer_waiters;
+		while (deps) {
+			i = __ffs64(deps);
+			deps &= deps - 1;
+			an->counters[an->nr++] = &h->consumers[i].waiters;
+		}
+	}
+	for (i = 0; i < an->nr; i++)
+		atomic_inc((atomic_t *)an->counters[i]);
+	/*
+	 * Pairs with bb_full_barrier() in bb_consumers_need_wake() and
+	 * bb_consumer_advance(): either the mover sees our counter and
+	 * wakes us, or our re-check after this sees its move.
+	 */
+	smp_mb__after_atomic();
+}
+
+static void bb_unannounce(struct bb_announce *an)
+{
+	unsigned int i;
+
+	for (i = 0; i < an->nr; i++)
+		atomic_dec((atomic_t *)an->counters[i]);
+	an->nr = 0;
+}
+
+static int bb_wake_fn(struct wait_queue_entry *wq, unsigned int mode,
+		      int sync, void *key)
+{
+	struct bb_waiter *w = container_of(wq, struct bb_waiter, wq);
+
+	if (!(key_to_poll(key) & EPOLLHUP) &&
+	    !bb_ready(w->ring, w->role, w->id, w->seq, NULL))
+		return 0;
+	return default_wake_function(wq, mode, sync, key);
+}
+
+/*
+ * One announced sleep: 0 when ready, -EAGAIN when the consumer graph
+ * changed (re-announce on the new dependencies), else the error to
+ * return.
+ */
+static int bb_wait_announced(struct bb_waiter *w, struct bb_announce *an,
+			     const ktime_t *deadline)
+{
+	struct bb_ring *r = w->ring;
+	bool expired = false;
+	ktime_t until;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (w->role == BB_ROLE_PRODUCER && READ_ONCE(r->halted))
+			return -ESHUTDOWN;
+		if (bb_ready(r, w->role, w->id, w->seq, NULL))
+			return 0;
+		if (READ_ONCE(r->halted))
+			return -ESHUTDOWN;
+		if (READ_ONCE(r->hdr->topo_seq) != an->topo_seq)
+			return -EAGAIN;
+		if (expired)
+			return -ETIMEDOUT;
+		if (signal_pending(current))
+			return deadline ? -EINTR : -ERESTARTSYS;
+		atomic64_inc(&r->sleeps);
+		if (deadline) {
+			until = *deadline;
+			expired = !schedule_hrtimeout_range_clock(&until,
+					50 * NSEC_PER_USEC, HRTIMER_MODE_ABS,
+					CLOCK_MONOTONIC);
+		} else {
+			schedule();
+		}
+	}
+}
+
+/* Sleep until seq is usable by bf's participant (see struct bb_wait). */
+int bb_wait(struct bb_file *bf, u64 seq, const ktime_t *deadline,
+	    u64 *limit)
+{
+	struct bb_ring *r = bf->ring;
+	struct bb_waiter w = {
+		.ring = r, .role = bf->role, .id = bf->consumer_id, .seq = seq,
+	};
+	struct bb_announce an;
+	wait_queue_head_t *wq;
+	int ret;
+
+	if (w.role == BB_ROLE_PRODUCER && READ_ONCE(r->halted))
+		return -ESHUTDOWN;
+	init_waitqueue_func_entry(&w.wq, bb_wake_fn);
+	w.wq.private = current;
+	atomic_inc(&r->sleepers);
+	do {
+		/* Pairs with the smp_wmb()s in bb_topology_begin/end(). */
+		an.topo_seq = smp_load_acquire(&r->hdr->topo_seq);
+		wq = bb_queue(r, w.role, w.id);
+		add_wait_queue(wq, &w.wq);
+		bb_announce(r, w.role, w.id, &an);
+		ret = bb_wait_announced(&w, &an, deadline);
+		__set_current_state(TASK_RUNNING);
+		remove_wait_queue(wq, &w.wq);
+		bb_unannounce(&an);
+	} while (ret == -EAGAIN);
+	atomic_dec(&r->sleepers);
+	if (!ret && limit)
+		bb_ready(r, w.role, w.id, seq, limit);
+	return ret;
+}
+
+void bb_wake(struct bb_ring *r, u32 what)
+{
+	atomic64_inc(&r->wakeups);
+	if (what & BB_WAKE_CONSUMERS)
+		wake_up_interruptible_poll(&r->consumer_wq,
+					   EPOLLIN | EPOLLRDNORM);
+	if (what & BB_WAKE_PRODUCERS)
+		wake_up_interruptible_poll(&r->producer_wq,
+					   EPOLLOUT | EPOLLWRNORM);
+	if (what & BB_WAKE_DEPENDENTS)
+		wake_up_interruptible_poll(&r->dependent_wq,
+					   EPOLLIN | EPOLLRDNORM);
+}
+
+/* Everyone re-evaluates: after a halt or a change of the graph. */
+void bb_wake_all(struct bb_ring *r)
+{
+	wake_up_interruptible_poll(&r->consumer_wq, BB_KEY_ALL);
+	wake_up_interruptible_poll(&r->producer_wq, BB_KEY_ALL);
+	wake_up_interruptible_poll(&r->dependent_wq, BB_KEY_ALL);
+}
+
+static __poll_t bb_poll_mask(struct bb_ring *r, struct bb_file *bf)
+{
+	__poll_t mask = READ_ONCE(r->halted) ? EPOLLHUP : 0;
+	u64 seq;
+
+	if (bf->role == BB_ROLE_CONSUMER) {
+		seq = READ_ONCE(*bb_consumer_seq(&r->view, bf->consumer_id));
+		if (bb_ready(r, bf->role, bf->consumer_id, seq, NULL))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	} else if (bf->role == BB_ROLE_PRODUCER && !READ_ONCE(r->halted)) {
+		seq = READ_ONCE(r->view.prod->claim);
+		if (bb_ready(r, bf->role, 0, seq, NULL))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+	}
+	return mask;
+}
+
+/*
+ * poll/epoll: a participant that is not ready stays announced (armed)
+ * until a poll finds it ready or its fd is released, so publishers keep
+ * waking it without it ever blocking in BB_IOC_WAIT.
+ */
+__poll_t bb_poll(struct file *file, struct poll_table_struct *pt)
+{
+	struct bb_file *bf = file->private_data;
+	struct bb_ring *r = bb_file_ring(bf);
+	__poll_t mask;
+	u32 topo;
+
+	if (!r)
+		return EPOLLERR;
+	if (bf->role == BB_ROLE_CONSUMER) {
+		poll_wait(file, &r->consumer_wq, pt);
+		poll_wait(file, &r->dependent_wq, pt);
+	} else if (bf->role == BB_ROLE_PRODUCER) {
+		poll_wait(file, &r->producer_wq, pt);
+	} else {
+		return READ_ONCE(r->halted) ? EPOLLHUP : 0;
+	}
+
+	mask = bb_poll_mask(r, bf);
+	spin_lock(&bf->poll_lock);
+	if (bf->poll_announce.nr &&
+	    (mask || READ_ONCE(r->hdr->topo_seq) != bf->poll_announce.topo_seq))
+		bb_unannounce(&bf->poll_announce);
+	if (!mask && !bf->poll_announce.nr) {
+		/* Pairs with the smp_wmb()s in bb_topology_begin/end(). */
+		topo = smp_load_acquire(&r->hdr->topo_seq);
+		bf->poll_announce.topo_seq = topo;
+		bb_announce(r, bf->role, bf->consumer_id, &bf->poll_announce);
+		/* Re-check after the barrier in bb_announce(). */
+		mask = bb_poll_mask(r, bf);
+		if (mask)
+			bb_unannounce(&bf->poll_announce);
+	}
+	spin_unlock(&bf->poll_lock);
+	return mask;
+}
+
+void bb_poll_disarm(struct bb_file *bf)
+{
+	spin_lock(&bf->poll_lock);
+	bb_unannounce(&bf->poll_announce);
+	spin_unlock(&bf->poll_lock);
+}
