@@ -129,8 +129,9 @@ static int bb_ring_alloc_pages(struct bb_ring *r)
 	if (!r->pages)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
+		/* NORETRY: a ring too big for its memcg fails, no OOM kill. */
 		r->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-					 __GFP_NOWARN);
+					 __GFP_NOWARN | __GFP_NORETRY);
 		if (!r->pages[i])
 			return -ENOMEM;
 		cond_resched();
