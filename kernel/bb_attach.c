@@ -191,6 +191,18 @@ out:
 	return ret;
 }
 
+/* A dead producer's claims would stall consumers: hand them on flagged. */
+static void bb_detach_claims(struct bb_file *bf)
+{
+	struct bb_ring *r = bf->ring;
+	u64 n = bb_kclaims_abandon(&r->view, &bf->kclaims);
+
+	if (n) {
+		atomic64_add(n, &r->abandoned);
+		bb_wake(r, BB_WAKE_CONSUMERS);
+	}
+}
+
 /* The participant behind bf is gone: keep every survivor moving. */
 void bb_detach(struct bb_file *bf)
 {
@@ -214,4 +226,6 @@ void bb_detach(struct bb_file *bf)
 	/* Sleepers re-evaluate against the healed graph. */
 	if (bf->role == BB_ROLE_CONSUMER)
 		bb_wake_all(r);
+	if (bf->role == BB_ROLE_PRODUCER && r->view.multi)
+		bb_detach_claims(bf);
 }

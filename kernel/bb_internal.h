@@ -77,6 +77,7 @@ struct bb_ring {
 	atomic_t sleepers;
 	atomic64_t wakeups;
 	atomic64_t sleeps;
+	atomic64_t abandoned;		/* slots of dead producers */
 };
 
 /*
@@ -89,6 +90,19 @@ struct bb_announce {
 	u32 topo_seq;
 };
 
+/* Kernel-mediated claims of one multi-producer fd, not yet published. */
+#define BB_KCLAIMS_MAX	16
+
+struct bb_kclaim {
+	u64 lo;
+	u64 end;
+};
+
+struct bb_kclaims {
+	unsigned int nr;
+	struct bb_kclaim r[BB_KCLAIMS_MAX];
+};
+
 /* Per open file of /dev/badbatch. */
 struct bb_file {
 	struct mutex lock;		/* binding; kernel-mediated I/O */
@@ -96,6 +110,7 @@ struct bb_file {
 	u32 role;
 	u32 consumer_id;
 	struct bb_producer_cache pc;	/* kernel-mediated claims */
+	struct bb_kclaims kclaims;	/* under lock; multi-producer only */
 	spinlock_t poll_lock;		/* poll_announce */
 	struct bb_announce poll_announce;
 };
@@ -150,8 +165,16 @@ bool bb_ready(struct bb_ring *r, u32 role, u32 id, u64 seq, u64 *limit);
 /* bb_io.c: kernel-mediated claim/publish, read(), write() */
 int bb_kclaim(struct bb_file *bf, u32 count, bool nonblock,
 	      const ktime_t *deadline, u64 *seq);
+int bb_kclaim_held(struct bb_file *bf, u32 count, bool nonblock,
+		   const ktime_t *deadline, u64 *seq);
 int bb_kpublish(struct bb_file *bf, u64 seq, u32 count);
 void bb_unclaim(struct bb_file *bf, u64 lo, u32 done, u32 n);
+/* bb_claims.c: a producer fd's outstanding kernel-mediated claims */
+bool bb_kclaims_full(const struct bb_kclaims *k);
+void bb_kclaims_add(struct bb_kclaims *k, u64 lo, u32 n);
+int bb_kclaims_take(struct bb_kclaims *k, u64 lo, u64 end);
+u64 bb_kclaims_abandon(const struct bb_view *v, struct bb_kclaims *k);
+
 ssize_t bb_read(struct file *file, char __user *buf, size_t len,
 		loff_t *ppos);
 ssize_t bb_write(struct file *file, const char __user *buf, size_t len,

@@ -46,7 +46,29 @@ int bb_kclaim(struct bb_file *bf, u32 count, bool nonblock,
 	}
 }
 
-/* Publish [seq, seq + count), which must lie within the last claims. */
+/*
+ * BB_IOC_CLAIM (bf->lock held): a claim the producer holds across system
+ * calls, remembered on a multi-producer ring so that it can be abandoned
+ * if the producer dies (-EBUSY when too many are outstanding).
+ */
+int bb_kclaim_held(struct bb_file *bf, u32 count, bool nonblock,
+		   const ktime_t *deadline, u64 *seq)
+{
+	bool multi = bf->ring->view.multi;
+	int ret;
+
+	if (multi && bb_kclaims_full(&bf->kclaims))
+		return -EBUSY;
+	ret = bb_kclaim(bf, count, nonblock, deadline, seq);
+	if (!ret && multi)
+		bb_kclaims_add(&bf->kclaims, *seq, count);
+	return ret;
+}
+
+/*
+ * Publish [seq, seq + count) (bf->lock held): within the last claims, and
+ * on a multi-producer ring within one of this fd's BB_IOC_CLAIMs.
+ */
 int bb_kpublish(struct bb_file *bf, u64 seq, u32 count)
 {
 	struct bb_ring *r = bf->ring;
@@ -60,6 +82,13 @@ int bb_kpublish(struct bb_file *bf, u64 seq, u32 count)
 	/* A single producer's cursor only moves forward. */
 	if (!v->multi && end <= READ_ONCE(v->prod->cursor))
 		return -EINVAL;
+	/* Another producer's slots are not ours to publish. */
+	if (v->multi) {
+		int ret = bb_kclaims_take(&bf->kclaims, seq, end);
+
+		if (ret)
+			return ret;
+	}
 	bb_publish(v, seq, count);
 	bb_wake_consumers_if_needed(r);
 	return 0;

@@ -135,6 +135,7 @@ static int bb_ioc_stats(struct bb_file *bf, struct bb_stats __user *uarg)
 	st.waiters = atomic_read(&r->sleepers);
 	st.wakeups = atomic64_read(&r->wakeups);
 	st.sleeps = atomic64_read(&r->sleeps);
+	st.abandoned = atomic64_read(&r->abandoned);
 	st.bytes = bb_layout_bytes(&r->layout);
 	st.rings = bb_rings_alive();
 	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
@@ -181,11 +182,13 @@ static int bb_ioc_claim(struct bb_file *bf, struct bb_claim __user *uarg)
 	deadline = ns_to_ktime(c.deadline_ns);
 	if (mutex_lock_interruptible(&bf->lock))
 		return -ERESTARTSYS;
-	ret = bb_kclaim(bf, c.count, c.flags & BB_CLAIMF_NONBLOCK,
-			(c.flags & BB_CLAIMF_DEADLINE) ? &deadline : NULL,
-			&c.seq);
+	ret = bb_kclaim_held(bf, c.count, c.flags & BB_CLAIMF_NONBLOCK,
+			     (c.flags & BB_CLAIMF_DEADLINE) ? &deadline : NULL,
+			     &c.seq);
 	/* A claim nobody can publish would stall every consumer. */
 	if (!ret && put_user(c.seq, &uarg->seq)) {
+		if (r->view.multi)
+			bb_kclaims_take(&bf->kclaims, c.seq, c.seq + c.count);
 		bb_unclaim(bf, c.seq, 0, c.count);
 		ret = -EFAULT;
 	}
@@ -206,7 +209,11 @@ static int bb_ioc_publish(struct bb_file *bf, struct bb_publish __user *uarg)
 		return -EFAULT;
 	if (p.reserved)
 		return -EINVAL;
-	return bb_kpublish(bf, p.seq, p.count);
+	if (mutex_lock_interruptible(&bf->lock))
+		return -ERESTARTSYS;
+	ret = bb_kpublish(bf, p.seq, p.count);
+	mutex_unlock(&bf->lock);
+	return ret;
 }
 
 static int bb_ioc_wake(struct bb_file *bf, unsigned long what)

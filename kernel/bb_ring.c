@@ -24,9 +24,11 @@ int bb_name_validate(const char *name)
 	if (len == BB_NAME_MAX)
 		return -EINVAL;
 	for (i = 0; i < len; i++) {
-		char c = name[i];
+		unsigned char c = name[i];
 
-		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+		/* The kernel's isalnum() takes Latin-1 letters: ASCII only. */
+		if (!isascii(c) ||
+		    (!isalnum(c) && c != '.' && c != '_' && c != '-'))
 			return -EINVAL;
 	}
 	/* Bytes after the NUL must be zero too: no stale user data. */

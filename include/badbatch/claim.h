@@ -28,13 +28,19 @@ static inline bool bb_has_room(const struct bb_view *v,
 	return end <= pc->gating + v->size;
 }
 
-/* Slots still free for this producer (a hint under multi-producer). */
+/*
+ * Slots still free for this producer (a hint under multi-producer). A
+ * gating consumer claiming to be more than a ring behind (it lies) makes
+ * the ring full, never a huge unsigned wrap-around.
+ */
 static inline __u64 bb_remaining(const struct bb_view *v,
 				 struct bb_producer_cache *pc)
 {
 	__u64 frontier = v->multi ? bb_load(&v->prod->claim) : pc->next;
 
 	pc->gating = bb_gating_min(v, frontier);
+	if (pc->gating + v->size < frontier)
+		return 0;
 	return pc->gating + v->size - frontier;
 }
 

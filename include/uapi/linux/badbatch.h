@@ -186,7 +186,8 @@ struct bb_stats {
 	__u64 sleeps;		/* times a waiter went to sleep */
 	__u64 bytes;		/* memory held by the ring */
 	__u64 rings;		/* rings alive in the whole module */
-	__u64 reserved[4];
+	__u64 abandoned;	/* slots dead producers left, flagged */
+	__u64 reserved[3];
 };
 
 #define BB_IOC_MAGIC	0xBB
