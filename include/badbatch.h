@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libbadbatch: the thin C library over /dev/badbatch.
+ *
+ * A ring is a Disruptor ring buffer in kernel memory. Processes attach to
+ * it as producers or consumers; the library maps the shared pages and runs
+ * the hot path (claim, write, publish, wait by polling, read, advance)
+ * entirely in shared memory with no system call. It enters the kernel only
+ * to set up, to sleep (the blocking strategies) and to wake a sleeper the
+ * shared memory says may exist.
+ *
+ *	struct badbatch *ring;
+ *	struct badbatch_producer *p;
+ *	uint64_t seq;
+ *
+ *	badbatch_create(&(struct badbatch_config){ .slot_count = 4096,
+ *			.slot_size = 64 }, &ring);
+ *	badbatch_producer_attach(ring, NULL, &p);
+ *	badbatch_claim(p, 1, &seq);
+ *	memcpy(badbatch_slot(p, seq), data, 64);
+ *	badbatch_publish(p, seq, 1);
+ *
+ * Conventions: every function returning int returns 0 (or a count) on
+ * success and a negative errno value on failure; nothing sets errno for
+ * the caller. Sequences are 64-bit event numbers from 0; event seq lives
+ * in slot seq % slot_count. A producer or consumer handle belongs to one
+ * thread at a time; distinct handles may be used concurrently. Handles
+ * stay valid after the ring handle they were attached through is closed.
+ */
+#ifndef BADBATCH_H
+#define BADBATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BADBATCH_API __attribute__((visibility("default")))
+
+struct badbatch;		/* a ring handle */
+struct badbatch_producer;	/* a producer attached to a ring */
+struct badbatch_consumer;	/* a consumer attached to a ring */
+
+/* Ring flags (struct badbatch_config.flags, struct badbatch_info.flags). */
+#define BADBATCH_MULTI_PRODUCER		(1U << 0)
+#define BADBATCH_MUTABLE_CONSUMERS	(1U << 1)	/* consumers may write */
+
+#define BADBATCH_MAX_CONSUMERS	64	/* consumer ids are 0..63 */
+#define BADBATCH_NAME_MAX	64	/* ring name, including the NUL */
+
+/*
+ * How a producer waits for capacity and a consumer waits for events.
+ * Zero (DEFAULT) takes the ring's default; a ring created with DEFAULT
+ * records BLOCK.
+ *
+ * BUSY_SPIN	poll without pause, lowest latency, burns a CPU.
+ * YIELD	poll spin times, then sched_yield() between polls.
+ * SLEEP	poll spin times, then sched_yield() as often as the
+ *		yield field says, then nap sleep_ns between polls.
+ * BLOCK	poll spin times, then sleep in the kernel until woken. Publishers
+ *		and consumers enter the kernel to wake only when a sleeper
+ *		announced itself in shared memory.
+ * TIMEOUT_BLOCK BLOCK with a mandatory timeout_ns.
+ *
+ * Every strategy honours timeout_ns (0 = wait forever) with -ETIMEDOUT
+ * and returns -ESHUTDOWN once the ring is halted. Memory rings (see the
+ * end of this file) have no kernel: BLOCK and TIMEOUT_BLOCK act as SLEEP.
+ */
+enum badbatch_wait {
+	BADBATCH_WAIT_DEFAULT = 0,
+	BADBATCH_WAIT_BUSY_SPIN,
+	BADBATCH_WAIT_YIELD,
+	BADBATCH_WAIT_SLEEP,
+	BADBATCH_WAIT_BLOCK,
+	BADBATCH_WAIT_TIMEOUT_BLOCK,
+};
+
+/* Ring geometry for badbatch_create() and badbatch_memring_create(). */
+struct badbatch_config {
+	uint32_t slot_count;	/* power of two, 2..2^24 */
+	uint32_t slot_size;	/* bytes, multiple of 8, 8..2^20 */
+	uint32_t flags;		/* BADBATCH_MULTI_PRODUCER, ..._MUTABLE_... */
+	uint32_t max_consumers;	/* 1..64; 0 means 16 */
+	enum badbatch_wait wait; /* default strategy recorded in the ring */
+	uint32_t mode;		/* attach permission bits, 0..0777; 0 = 0600 */
+	const char *name;	/* [A-Za-z0-9._-]; NULL or "" = unnamed */
+};
+
+/* Waiting parameters; all-zero means the ring's strategy and defaults. */
+struct badbatch_wait_config {
+	enum badbatch_wait strategy;
+	uint32_t spin;		/* polls before yielding/napping/blocking */
+	uint32_t yield;		/* SLEEP: yields before napping */
+	uint32_t sleep_ns;	/* SLEEP: length of one nap */
+	uint64_t timeout_ns;	/* per wait; 0 = none (TIMEOUT_BLOCK needs one) */
+};
+
+struct badbatch_producer_config {
+	struct badbatch_wait_config wait;
+};
+
+struct badbatch_consumer_config {
+	uint64_t deps;		/* consumer ids followed (bit i = id i); */
+				/* 0: follow the producers' cursor */
+	bool want_id;		/* ask for the id below, else any */
+	uint32_t id;
+	uint32_t max_batch;	/* events per batch at most; 0 = slot_count */
+	struct badbatch_wait_config wait;
+};
+
+/* What a ring is (badbatch_get_info()). */
+struct badbatch_info {
+	uint64_t ring_id;
+	uint32_t flags;		/* BADBATCH_MULTI_PRODUCER, ... */
+	uint32_t slot_count;
+	uint32_t slot_size;
+	uint32_t max_consumers;
+	enum badbatch_wait wait;
+};
+
+/* What the kernel counted for a ring (badbatch_get_stats()). */
+struct badbatch_stats {
+	uint64_t ring_id;
+	uint64_t cursor;	/* the producers' claim frontier */
+	uint64_t gating_mask;	/* consumers the producers wait for */
+	uint32_t nr_producers;
+	uint32_t nr_consumers;
+	uint32_t waiters;	/* tasks asleep on the ring now */
+	bool halted;
+	uint64_t wakeups;	/* wake calls and kernel publishes */
+	uint64_t sleeps;	/* times a waiter went to sleep */
+	uint64_t bytes;		/* memory held by the ring */
+	uint64_t rings;		/* rings alive in the whole module */
+	uint64_t abandoned;	/* slots dead producers left, flagged */
+};
+
+/*
+ * Consumer callback for badbatch_consume(): event is the slot of event seq
+ * (writable only on BADBATCH_MUTABLE_CONSUMERS rings) and end_of_batch is
+ * true for the last event handed over in this batch. Return 0 (or any
+ * non-negative value) when done with the event; a negative value stops
+ * the batch before this event, which stays unconsumed, and is returned by
+ * badbatch_consume().
+ */
+typedef int (*badbatch_handler_fn)(void *ctx, void *event, uint64_t seq,
+				   bool end_of_batch);
+
+/* ---- Rings ------------------------------------------------------------ */
+
+/*
+ * badbatch_create() - create a ring in the kernel.
+ * @cfg: geometry and options; slot_count and slot_size are required.
+ * @ringp: receives the ring handle.
+ *
+ * The handle holds the creator's descriptor: it keeps the ring alive, may
+ * halt it, and is inherited by fork() (so children can attach through
+ * badbatch_from_fd(badbatch_fd(ring)) or simply by using the handle).
+ *
+ * Return: 0, or -EINVAL (bad geometry, flags, mode or name), -EEXIST (name
+ * taken), -E2BIG, -ENOSPC, -ENOMEM, -ENOENT (no /dev/badbatch: is the
+ * module loaded?), -EACCES, or another errno of open(2), ioctl(2), mmap(2).
+ * -EPROTO when the module speaks another ABI version.
+ */
+BADBATCH_API int badbatch_create(const struct badbatch_config *cfg,
+				 struct badbatch **ringp);
+
+/*
+ * badbatch_open() - find a named ring.
+ * @name: the ring's name.
+ * @ringp: receives the ring handle.
+ *
+ * The handle is a read-only observer of the ring and keeps it alive. When
+ * the ring's mode does not allow this user to observe it (a write-only
+ * producer), the handle only remembers the name, badbatch_get_info() and
+ * badbatch_is_halted() report -EACCES/false, and attaches go by name.
+ *
+ * Return: 0, -ENOENT (no such ring), -ESHUTDOWN (halted), -EINVAL (bad
+ * name), -ENOMEM, or an errno of open(2), ioctl(2), mmap(2).
+ */
+BADBATCH_API int badbatch_open(const char *name, struct badbatch **ringp);
+
+/*
+ * badbatch_from_fd() - wrap a descriptor bound to a ring.
+ * @fd: a /dev/badbatch descriptor bound to a ring (the creator's handle
+ *      inherited over fork() or received over a UNIX socket, or any
+ *      participant's). The caller keeps @fd: the handle uses a duplicate.
+ * @ringp: receives the ring handle.
+ *
+ * Return: 0, -EBADF, -EBADFD (not bound), -ENOTTY (not /dev/badbatch),
+ * -ENOMEM, -EPROTO, or an errno of fcntl(2) or mmap(2).
+ */
+BADBATCH_API int badbatch_from_fd(int fd, struct badbatch **ringp);
+
+/*
+ * badbatch_close() - release a ring handle (NULL is ignored).
+ *
+ * The ring itself lives on while any producer, consumer or other handle
+ * is bound to it; attached producers and consumers stay usable.
+ */
+BADBATCH_API void badbatch_close(struct badbatch *ring);
+
+/*
+ * badbatch_fd() - the handle's descriptor, for fd passing and poll(2):
+ * EPOLLHUP once the ring is halted. -1 for memory and name-only handles.
+ */
+BADBATCH_API int badbatch_fd(const struct badbatch *ring);
+
+/*
+ * badbatch_halt() - halt the ring: every waiter and every later claim,
+ * wait or attach fails with -ESHUTDOWN; consumers still read whatever was
+ * published before. Idempotent.
+ *
+ * Return: 0, -EPERM (an observer handle from badbatch_open()), or
+ * -EBADFD.
+ */
+BADBATCH_API int badbatch_halt(struct badbatch *ring);
+
+/* badbatch_is_halted() - has the ring been halted? (one shared load) */
+BADBATCH_API bool badbatch_is_halted(const struct badbatch *ring);
+
+/* badbatch_get_info() - geometry of the ring. Return: 0 or -EACCES. */
+BADBATCH_API int badbatch_get_info(const struct badbatch *ring,
+				   struct badbatch_info *info);
+
+/*
+ * badbatch_get_stats() - the kernel's counters for the ring (a system
+ * call). Memory rings fill what they know and zero the rest.
+ * Return: 0, -EACCES (name-only handle), or -errno of ioctl(2).
+ */
+BADBATCH_API int badbatch_get_stats(const struct badbatch *ring,
+				    struct badbatch_stats *stats);
+
+/* ---- Producers -------------------------------------------------------- */
+
+/*
+ * badbatch_producer_attach() - attach a producer to the ring.
+ * @ring: the ring handle.
+ * @cfg: wait strategy and timeouts; NULL for the ring's defaults.
+ * @pp: receives the producer.
+ *
+ * Return: 0, -EBUSY (a single-producer ring already has its producer),
+ * -EACCES (mode denies writing), -ESHUTDOWN, -EINVAL (bad wait config:
+ * unknown strategy, TIMEOUT_BLOCK without timeout_ns), -ENOMEM, -EPROTO,
+ * or an errno of open(2), ioctl(2), mmap(2).
+ */
+BADBATCH_API int
+badbatch_producer_attach(struct badbatch *ring,
+			 const struct badbatch_producer_config *cfg,
+			 struct badbatch_producer **pp);
+
+/*
+ * badbatch_producer_close() - detach (NULL is ignored). Slots claimed and
+ * not yet published are given up: on a multi-producer ring the kernel
+ * publishes them as abandoned, which consumers skip.
+ */
+BADBATCH_API void badbatch_producer_close(struct badbatch_producer *p);
+
+/*
+ * badbatch_claim() - claim n consecutive slots, waiting for capacity with
+ * the producer's strategy.
+ * @p: the producer.
+ * @n: 1..slot_count.
+ * @seq: receives the first claimed sequence; the claim is [*seq, *seq + n).
+ *
+ * No system call unless the strategy blocks. Every claimed slot must be
+ * published (by badbatch_publish()) before consumers see later events.
+ *
+ * Return: 0, -EINVAL (n is 0 or larger than the ring: it could never
+ * fit), -ESHUTDOWN (halted), -ETIMEDOUT, -EINTR (a signal interrupted a
+ * kernel sleep).
+ */
+BADBATCH_API int badbatch_claim(struct badbatch_producer *p, uint32_t n,
+				uint64_t *seq);
+
+/*
+ * badbatch_try_claim() - claim n slots if there is room now, never wait.
+ *
+ * Return: 0 and *seq, -EAGAIN (not enough free slots: see
+ * badbatch_remaining()), -EBUSY (multi-producer: other producers kept
+ * winning the race; retry), -EINVAL, -ESHUTDOWN.
+ */
+BADBATCH_API int badbatch_try_claim(struct badbatch_producer *p, uint32_t n,
+				    uint64_t *seq);
+
+/*
+ * badbatch_remaining() - free slots right now: how many events a claim
+ * could take without waiting (a hint on multi-producer rings, where other
+ * producers compete for them). 0 on a halted ring.
+ */
+BADBATCH_API uint64_t badbatch_remaining(struct badbatch_producer *p);
+
+/*
+ * badbatch_slot() - the slot of claimed event seq, slot_size bytes, to
+ * fill before publishing. The pointer stays valid while p is attached.
+ */
+BADBATCH_API void *badbatch_slot(const struct badbatch_producer *p,
+				 uint64_t seq);
+
+/*
+ * badbatch_publish() - make [seq, seq + n) visible to consumers.
+ *
+ * The range must lie in this producer's claims. On a single-producer
+ * ring the cursor moves only forward: publish in claim order (one range
+ * may cover several claims). Wakes sleeping consumers only when shared
+ * memory says one may sleep (a full barrier and a load otherwise).
+ *
+ * Return: 0, -EINVAL (range not claimed, or out of order on a single-
+ * producer ring; nothing published), or the -errno of the wakeup call
+ * (the events are published nonetheless).
+ */
+BADBATCH_API int badbatch_publish(struct badbatch_producer *p, uint64_t seq,
+				  uint32_t n);
+
+/* badbatch_producer_fd() - its descriptor (poll(2): EPOLLOUT), or -1. */
+BADBATCH_API int badbatch_producer_fd(const struct badbatch_producer *p);
+
+/* badbatch_producer_halt() - halt the ring, as badbatch_halt(). */
+BADBATCH_API int badbatch_producer_halt(struct badbatch_producer *p);
+
+/* ---- Consumers -------------------------------------------------------- */
+
+/*
+ * badbatch_consumer_attach() - attach a consumer to the ring.
+ * @ring: the ring handle.
+ * @cfg: dependencies, wanted id, batch limit and wait strategy; NULL for
+ *       a consumer of the cursor with any id and the ring's strategy.
+ * @cp: receives the consumer.
+ *
+ * A consumer following the cursor starts at the producers' claim
+ * frontier; one following other consumers starts at the slowest of them.
+ * Attach consumers before producing when they must see every event.
+ *
+ * Return: 0, -ENOENT (a dependency is not attached), -EBUSY (wanted id
+ * taken), -ENOSPC (no id left), -EACCES, -ESHUTDOWN, -EINVAL (deps name
+ * the consumer itself or ids beyond max_consumers, bad wait config),
+ * -ENOMEM, -EPROTO, or an errno of open(2), ioctl(2), mmap(2).
+ */
+BADBATCH_API int
+badbatch_consumer_attach(struct badbatch *ring,
+			 const struct badbatch_consumer_config *cfg,
+			 struct badbatch_consumer **cp);
+
+/*
+ * badbatch_consumer_close() - detach (NULL is ignored). Consumers that
+ * followed this one follow its own dependencies from then on.
+ */
+BADBATCH_API void badbatch_consumer_close(struct badbatch_consumer *c);
+
+/* badbatch_consumer_id() - the consumer's id (0..63), for others' deps. */
+BADBATCH_API uint32_t badbatch_consumer_id(const struct badbatch_consumer *c);
+
+/* badbatch_consumer_seq() - the next event this consumer will read. */
+BADBATCH_API uint64_t badbatch_consumer_seq(const struct badbatch_consumer *c);
+
+/*
+ * badbatch_wait_for() - wait, with the consumer's strategy, until at least
+ * one event is readable.
+ * @c: the consumer.
+ * @limit: receives the first event not readable yet: the consumer may read
+ *         [badbatch_consumer_seq(c), *limit), at most max_batch events.
+ *
+ * Return: 0, -ESHUTDOWN (halted and everything published was read),
+ * -ETIMEDOUT, -EINTR.
+ */
+BADBATCH_API int badbatch_wait_for(struct badbatch_consumer *c,
+				   uint64_t *limit);
+
+/*
+ * badbatch_try_wait_for() - as badbatch_wait_for() without waiting and
+ * without a system call.
+ *
+ * Return: 0 and *limit, -EAGAIN when nothing is readable, -ESHUTDOWN when
+ * the ring is halted and everything published was read.
+ */
+BADBATCH_API int badbatch_try_wait_for(struct badbatch_consumer *c,
+				       uint64_t *limit);
+
+/*
+ * badbatch_event() - the slot of readable event seq, slot_size bytes.
+ * Writable only on BADBATCH_MUTABLE_CONSUMERS rings.
+ */
+BADBATCH_API void *badbatch_event(const struct badbatch_consumer *c,
+				  uint64_t seq);
+
+/*
+ * badbatch_is_abandoned() - was readable event seq abandoned by a producer
+ * that died before filling it? Its slot holds garbage: skip it.
+ */
+BADBATCH_API bool badbatch_is_abandoned(const struct badbatch_consumer *c,
+					uint64_t seq);
+
+/*
+ * badbatch_advance() - finish every event before seq: producers may reuse
+ * their slots and consumers that follow this one may read them. Wakes
+ * sleepers only when shared memory says one waits on this consumer.
+ *
+ * Return: 0, -EINVAL (seq behind the consumer or beyond the last limit
+ * returned), or the -errno of the wakeup call (advanced nonetheless).
+ */
+BADBATCH_API int badbatch_advance(struct badbatch_consumer *c, uint64_t seq);
+
+/*
+ * badbatch_consume() - wait for events and hand one batch to fn.
+ * @c: the consumer.
+ * @fn: called for each event in order; end_of_batch on the last one.
+ * @ctx: passed to fn.
+ * @max_batch: events per batch at most; 0 = the consumer's max_batch.
+ *
+ * Abandoned events are skipped (badbatch_consumer_abandoned() counts
+ * them) and end_of_batch marks the last event actually handed over. The
+ * consumer advances past the batch afterwards, or past the events before
+ * the one fn refused.
+ *
+ * Return: the number of events handed to fn (0 if the whole batch was
+ * abandoned), fn's negative value, a badbatch_wait_for() error, or the
+ * wakeup error of badbatch_advance() (the batch is consumed nonetheless).
+ */
+BADBATCH_API int badbatch_consume(struct badbatch_consumer *c,
+				  badbatch_handler_fn fn, void *ctx,
+				  uint32_t max_batch);
+
+/* badbatch_consumer_abandoned() - abandoned events badbatch_consume() skipped. */
+BADBATCH_API uint64_t
+badbatch_consumer_abandoned(const struct badbatch_consumer *c);
+
+/* badbatch_consumer_fd() - its descriptor (poll(2): EPOLLIN), or -1. */
+BADBATCH_API int badbatch_consumer_fd(const struct badbatch_consumer *c);
+
+/* badbatch_consumer_halt() - halt the ring, as badbatch_halt(). */
+BADBATCH_API int badbatch_consumer_halt(struct badbatch_consumer *c);
+
+/* ---- Memory rings: for tests and benchmarks --------------------------- */
+
+/*
+ * badbatch_memring_create() - a ring in this process's memory, laid out
+ * like the kernel's mapping and driven by the same protocol code, with
+ * the library standing in for the kernel's bookkeeping (consumer ids,
+ * topology and gating, halt). For threads of one process only: there is
+ * no kernel to sleep in (BLOCK acts as SLEEP), no descriptor, no name,
+ * no death detection. Meant for native tests and benchmarks of the
+ * library's logic; @cfg->name and @cfg->mode are ignored.
+ *
+ * Return: 0, -EINVAL (bad geometry or flags), -ENOMEM.
+ */
+BADBATCH_API int badbatch_memring_create(const struct badbatch_config *cfg,
+					 struct badbatch **ringp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BADBATCH_H */

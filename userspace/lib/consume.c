@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The consumer's hot path: find how far it may read (waiting with its
+ * strategy), hand out events, advance its sequence, and the batch loop
+ * with end_of_batch. No system call unless a strategy sleeps in the
+ * kernel or someone announced that it sleeps on this consumer.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+static inline __u64 bb_limit_now(const struct badbatch_consumer *c,
+				 __u32 max)
+{
+	return bb_consumer_limit(&c->part.view, c->id, c->seq, max);
+}
+
+/*
+ * Once halted, the consumer still gets what was published before: look
+ * again after reading the status. The acquire pairs with the kernel's
+ * halt (ordered after every publication the halting task saw).
+ */
+static int bb_drain_or_shutdown(const struct badbatch_consumer *c, __u32 max,
+				__u64 *limit)
+{
+	(void)bb_load_acquire(&c->part.view.hdr->status);
+	*limit = bb_limit_now(c, max);
+	return *limit > c->seq ? 0 : -ESHUTDOWN;
+}
+
+/* The slow path: nothing readable; wait with the strategy. */
+static int bb_wait_limit(const struct badbatch_consumer *c, __u32 max,
+			 __u64 *limit)
+{
+	struct bb_backoff b;
+	int rc;
+
+	bb_backoff_init(&b);
+	for (;;) {
+		rc = bb_backoff(&c->part, &b, c->seq);
+		if (rc == -ESHUTDOWN)
+			return bb_drain_or_shutdown(c, max, limit);
+		if (rc)
+			return rc;
+		*limit = bb_limit_now(c, max);
+		if (*limit > c->seq)
+			return 0;
+	}
+}
+
+static inline int bb_readable(struct badbatch_consumer *c, __u32 max,
+			      __u64 *out, bool wait)
+{
+	__u64 limit = bb_limit_now(c, max);
+	int rc = 0;
+
+	if (bb_unlikely(limit <= c->seq)) {
+		if (wait)
+			rc = bb_wait_limit(c, max, &limit);
+		else if (bb_part_halted(&c->part))
+			rc = bb_drain_or_shutdown(c, max, &limit);
+		else
+			rc = -EAGAIN;
+		if (rc)
+			return rc;
+	}
+	if (limit > c->limit)
+		c->limit = limit;
+	*out = limit;
+	return 0;
+}
+
+int badbatch_wait_for(struct badbatch_consumer *c, uint64_t *limit)
+{
+	__u64 l;
+	int rc = bb_readable(c, c->max_batch, &l, true);
+
+	if (!rc)
+		*limit = l;
+	return rc;
+}
+
+int badbatch_try_wait_for(struct badbatch_consumer *c, uint64_t *limit)
+{
+	__u64 l;
+	int rc = bb_readable(c, c->max_batch, &l, false);
+
+	if (!rc)
+		*limit = l;
+	return rc;
+}
+
+void *badbatch_event(const struct badbatch_consumer *c, uint64_t seq)
+{
+	return bb_slot(&c->part.view, seq);
+}
+
+bool badbatch_is_abandoned(const struct badbatch_consumer *c, uint64_t seq)
+{
+	return bb_is_abandoned(&c->part.view, seq);
+}
+
+uint64_t badbatch_consumer_seq(const struct badbatch_consumer *c)
+{
+	return c->seq;
+}
+
+uint64_t badbatch_consumer_abandoned(const struct badbatch_consumer *c)
+{
+	return c->abandoned;
+}
+
+int badbatch_advance(struct badbatch_consumer *c, uint64_t seq)
+{
+	__u32 wake;
+
+	if (bb_unlikely(seq < c->seq || seq > c->limit))
+		return -EINVAL;
+	if (seq == c->seq)
+		return 0;
+	c->seq = seq;
+	wake = bb_consumer_advance(&c->part.view, c->self, c->id, seq);
+	if (bb_unlikely(wake) && c->part.fd >= 0)
+		return bb_sys_wake(c->part.fd, wake);
+	return 0;
+}
+
+int badbatch_consume(struct badbatch_consumer *c, badbatch_handler_fn fn,
+		     void *ctx, uint32_t max_batch)
+{
+	const struct bb_view *v = &c->part.view;
+	__u64 lo = c->seq, limit, last, seq;
+	int handled = 0, rc;
+
+	if (!max_batch)
+		max_batch = c->max_batch;
+	rc = bb_readable(c, max_batch, &limit, true);
+	if (rc)
+		return rc;
+	/* end_of_batch goes to the last event that is not abandoned. */
+	last = limit - 1;
+	if (v->multi)
+		while (last > lo && bb_is_abandoned(v, last))
+			last--;
+	for (seq = lo; seq < limit; seq++) {
+		if (v->multi && bb_unlikely(bb_is_abandoned(v, seq))) {
+			c->abandoned++;
+			continue;
+		}
+		rc = fn(ctx, bb_slot(v, seq), seq, seq == last);
+		if (bb_unlikely(rc < 0)) {
+			badbatch_advance(c, seq);
+			return rc;
+		}
+		handled++;
+	}
+	rc = badbatch_advance(c, limit);
+	return rc ? rc : handled;
+}

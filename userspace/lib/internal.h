@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libbadbatch internals: the handle structs and the helpers the library's
+ * files share. Nothing here is part of the public API.
+ */
+#ifndef _BADBATCH_LIB_INTERNAL_H
+#define _BADBATCH_LIB_INTERNAL_H
+
+#include <badbatch.h>
+#include <badbatch/protocol.h>
+
+#define BB_HIDDEN	__attribute__((visibility("hidden")))
+
+/* Default polls before the next phase of a waiting strategy. */
+#define BB_SPIN_DEFAULT		100U
+#define BB_BLOCK_SPIN_DEFAULT	200U
+#define BB_YIELD_DEFAULT	100U
+#define BB_SLEEP_NS_DEFAULT	50000U
+
+struct bb_memring;
+
+/* One mmap'ed region. */
+struct bb_region {
+	void *addr;
+	size_t len;
+};
+
+/* A waiting strategy, resolved against the ring's default. */
+struct bb_waitcfg {
+	__u32 strategy;		/* enum bb_wait_strategy */
+	__u32 spin;
+	__u32 yield;
+	__u32 sleep_ns;
+	__u64 timeout_ns;	/* 0: none */
+};
+
+/* Where one wait is: reset at the start of every slow path. */
+struct bb_backoff {
+	__u32 iter;
+	__u64 deadline;		/* absolute CLOCK_MONOTONIC ns, 0: none */
+};
+
+struct badbatch {
+	int fd;			/* bound to the ring, -1: memory or by name */
+	const struct bb_ring_header *hdr;	/* NULL: name-only handle */
+	struct bb_region hdr_map;
+	struct bb_info info;
+	struct bb_memring *mem;
+	char name[BB_NAME_MAX];	/* name-only handles attach by name */
+};
+
+/* What producers and consumers share: their view of the ring. */
+#define BB_PART_MAPS	5
+
+struct bb_part {
+	struct bb_view view;
+	struct bb_waitcfg wait;
+	int fd;			/* own participant descriptor, -1: memory */
+	struct bb_memring *mem;
+	struct bb_region maps[BB_PART_MAPS];
+};
+
+struct badbatch_producer {
+	struct bb_part part;
+	struct bb_producer_cache pc;
+	__u64 claim_end;	/* end of this producer's furthest claim */
+	__u64 published;	/* single producer: the cursor it stored */
+};
+
+struct badbatch_consumer {
+	struct bb_part part;
+	__u64 *self;		/* own shared sequence (the only word written) */
+	__u64 seq;		/* next event to read */
+	__u64 limit;		/* first event not known to be readable */
+	__u64 abandoned;
+	__u32 id;
+	__u32 max_batch;
+};
+
+/* Fill a view from the geometry and where each region sits. */
+static inline void bb_view_init(struct bb_view *v,
+				const struct bb_ring_header *hdr,
+				void *prod, __u32 *avail,
+				const void *consumers, __u64 stride,
+				void *slots)
+{
+	v->hdr = hdr;
+	v->prod = prod;
+	v->avail = avail;
+	v->consumers = consumers;
+	v->slots = slots;
+	v->cons_stride = stride;
+	v->size = hdr->slot_count;
+	v->mask = (__u64)hdr->slot_count - 1;
+	v->shift = hdr->slot_shift;
+	v->slot_size = hdr->slot_size;
+	v->max_consumers = hdr->max_consumers;
+	v->multi = hdr->flags & BB_RING_MULTI_PRODUCER;
+}
+
+static inline bool bb_part_halted(const struct bb_part *p)
+{
+	return bb_load(&p->view.hdr->status) == BB_STATUS_HALTED;
+}
+
+/* sys.c: the device, ioctls and mappings; -errno on failure. */
+BB_HIDDEN int bb_sys_open(void);
+BB_HIDDEN int bb_sys_ioctl(int fd, unsigned long req, void *arg);
+BB_HIDDEN int bb_sys_wake(int fd, __u32 bits);
+BB_HIDDEN int bb_sys_map(int fd, __u64 off, __u64 len, bool writable,
+			 struct bb_region *r);
+BB_HIDDEN void bb_sys_unmap(struct bb_region *r);
+BB_HIDDEN int bb_sys_check_info(const struct bb_info *info);
+BB_HIDDEN int bb_sys_check_header(const struct bb_ring_header *hdr,
+				  const struct bb_info *info);
+BB_HIDDEN __u64 bb_now_ns(void);
+
+/* attach.c: participants of kernel rings. */
+BB_HIDDEN int bb_part_attach(struct badbatch *ring, struct bb_attach *a,
+			     struct bb_part *p);
+BB_HIDDEN void bb_part_detach(struct bb_part *p);
+BB_HIDDEN int bb_part_halt(struct bb_part *p);
+
+/* wait.c: waiting strategies. */
+BB_HIDDEN int bb_waitcfg_resolve(struct bb_waitcfg *out,
+				 const struct badbatch_wait_config *in,
+				 __u32 ring_default);
+BB_HIDDEN int bb_backoff(const struct bb_part *p, struct bb_backoff *b,
+			 __u64 seq);
+
+static inline void bb_backoff_init(struct bb_backoff *b)
+{
+	b->iter = 0;
+	b->deadline = 0;
+}
+
+/* memring.c: the library standing in for the kernel. */
+BB_HIDDEN int bb_mem_attach(struct bb_memring *m, struct bb_attach *a,
+			    struct bb_part *p, __u64 **self);
+BB_HIDDEN void bb_mem_detach(struct bb_memring *m, const struct bb_part *p,
+			     __u32 role, __u32 id);
+BB_HIDDEN void bb_mem_halt(struct bb_memring *m);
+BB_HIDDEN void bb_mem_put(struct bb_memring *m);
+
+#endif /* _BADBATCH_LIB_INTERNAL_H */

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Memory rings, for tests and benchmarks: a ring in this process's memory
+ * laid out like the kernel's mapping, with the library doing the kernel's
+ * bookkeeping (consumer ids, topology and gating under the topo_seq
+ * seqlock, producer count, halt). Producers and consumers of a memory ring
+ * run exactly the code they run on a kernel ring; only attach, detach and
+ * sleeping differ.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define BB_MEM_PAGE		4096UL
+#define BB_MEM_STRIDE		(2 * BB_CACHELINE)
+
+struct bb_memring {
+	pthread_mutex_t lock;	/* topology and producer count */
+	unsigned int refs;	/* the ring handle and each participant */
+	unsigned char *base;
+	size_t len;
+	struct bb_ring_header *hdr;
+	struct bb_producer_page *prod;
+	__u32 *avail;
+	unsigned char *cons;
+	unsigned char *slots;
+	__u64 active;		/* attached consumer ids */
+	__u32 producers;
+};
+
+static size_t bb_page_up(size_t n)
+{
+	return (n + BB_MEM_PAGE - 1) & ~(BB_MEM_PAGE - 1);
+}
+
+static __u64 bb_id_mask(__u32 n)
+{
+	return n >= 64 ? ~0ULL : (1ULL << n) - 1;
+}
+
+static __u64 *bb_mem_seq(struct bb_memring *m, unsigned int id)
+{
+	return (__u64 *)(m->cons + (size_t)id * BB_MEM_STRIDE);
+}
+
+static int bb_mem_check(const struct badbatch_config *cfg)
+{
+	__u32 n = cfg->slot_count;
+
+	if (n < BB_MIN_SLOTS || n > BB_MAX_SLOTS || (n & (n - 1)) ||
+	    cfg->slot_size < 8 || cfg->slot_size > BB_MAX_SLOT_SIZE ||
+	    cfg->slot_size % 8 || cfg->max_consumers > BB_MAX_CONSUMERS ||
+	    (cfg->flags & ~BB_RING_FLAGS_ALL) ||
+	    cfg->wait > BADBATCH_WAIT_TIMEOUT_BLOCK)
+		return -EINVAL;
+	return 0;
+}
+
+static void bb_mem_init_header(struct bb_ring_header *h,
+			       const struct badbatch_config *cfg)
+{
+	static __u64 next_id;
+
+	h->magic = BB_MAGIC;
+	h->version = BB_ABI_VERSION;
+	h->flags = cfg->flags;
+	h->slot_count = cfg->slot_count;
+	h->slot_size = cfg->slot_size;
+	h->slot_shift = bb_ctz64(cfg->slot_count);
+	h->max_consumers = cfg->max_consumers ? cfg->max_consumers : 16;
+	h->wait_strategy = cfg->wait == BADBATCH_WAIT_DEFAULT ?
+			   BB_WAIT_BLOCK : (__u32)cfg->wait - 1;
+	h->ring_id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	h->status = BB_STATUS_RUNNING;
+}
+
+int badbatch_memring_create(const struct badbatch_config *cfg,
+			    struct badbatch **ringp)
+{
+	size_t hdr_len, prod_len, cons_len, slots_len;
+	struct badbatch *ring;
+	struct bb_memring *m;
+	void *base;
+	int rc;
+
+	if (!cfg || !ringp)
+		return -EINVAL;
+	rc = bb_mem_check(cfg);
+	if (rc)
+		return rc;
+	hdr_len = bb_page_up(sizeof(struct bb_ring_header));
+	prod_len = bb_page_up(sizeof(struct bb_producer_page) +
+			      (size_t)cfg->slot_count * sizeof(__u32));
+	cons_len = bb_page_up(BB_MAX_CONSUMERS * BB_MEM_STRIDE);
+	slots_len = bb_page_up((size_t)cfg->slot_count * cfg->slot_size);
+
+	ring = calloc(1, sizeof(*ring));
+	m = calloc(1, sizeof(*m));
+	if (!ring || !m)
+		goto nomem;
+	m->len = hdr_len + prod_len + cons_len + slots_len;
+	base = mmap(NULL, m->len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		goto nomem;
+	pthread_mutex_init(&m->lock, NULL);
+	m->refs = 1;
+	m->base = base;
+	m->hdr = base;
+	m->prod = (struct bb_producer_page *)(m->base + hdr_len);
+	m->avail = (__u32 *)(m->prod + 1);
+	m->cons = m->base + hdr_len + prod_len;
+	m->slots = m->cons + cons_len;
+	bb_mem_init_header(m->hdr, cfg);
+
+	ring->fd = -1;
+	ring->hdr = m->hdr;
+	ring->mem = m;
+	ring->info.ring_id = m->hdr->ring_id;
+	ring->info.flags = m->hdr->flags;
+	ring->info.slot_count = m->hdr->slot_count;
+	ring->info.slot_size = m->hdr->slot_size;
+	ring->info.max_consumers = m->hdr->max_consumers;
+	ring->info.wait_strategy = m->hdr->wait_strategy;
+	ring->info.role = BB_ROLE_NONE;
+	ring->info.consumer_id = BB_ID_ANY;
+	*ringp = ring;
+	return 0;
+nomem:
+	free(m);
+	free(ring);
+	return -ENOMEM;
+}
+
+void bb_mem_put(struct bb_memring *m)
+{
+	if (__atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	pthread_mutex_destroy(&m->lock);
+	munmap(m->base, m->len);
+	free(m);
+}
+
+void bb_mem_halt(struct bb_memring *m)
+{
+	/* Pairs with the acquire in bb_drain_or_shutdown(). */
+	bb_store_release(&m->hdr->status, BB_STATUS_HALTED);
+}
+
+/*
+ * The kernel's topology write section: topo_seq is odd while consumer
+ * entries and the gating mask change, and bb_gating_min() retries.
+ */
+static __u32 bb_mem_topo_begin(struct bb_ring_header *h)
+{
+	__u32 seq = bb_load(&h->topo_seq);
+
+	bb_store(&h->topo_seq, seq + 1);
+	/*
+	 * Odd before any entry changes: pairs with the acquire loads of the
+	 * entries and of topo_seq in bb_gating_min().
+	 */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return seq;
+}
+
+/* Recompute flags and gating (active consumers nobody follows); close. */
+static void bb_mem_topo_end(struct bb_memring *m, __u32 seq)
+{
+	struct bb_ring_header *h = m->hdr;
+	__u64 followed = 0, gating;
+	unsigned int i;
+
+	for (i = 0; i < h->max_consumers; i++)
+		if (m->active & (1ULL << i))
+			followed |= bb_load(&h->consumers[i].deps);
+	gating = m->active & ~followed;
+	for (i = 0; i < h->max_consumers; i++) {
+		__u32 flags = 0;
+
+		if (m->active & (1ULL << i))
+			flags = BB_CONSUMER_ACTIVE |
+				((gating & (1ULL << i)) ? BB_CONSUMER_GATING : 0);
+		bb_store(&h->consumers[i].flags, flags);
+	}
+	bb_store(&h->gating_mask, gating);
+	/* Even again: pairs with the second acquire of topo_seq. */
+	bb_store_release(&h->topo_seq, seq + 2);
+}
+
+/*
+ * A single producer continues from what was published, as with the
+ * kernel: what a predecessor claimed and never published is reused.
+ */
+static void bb_mem_sp_resume(struct bb_memring *m)
+{
+	if (!(m->hdr->flags & BB_RING_MULTI_PRODUCER))
+		bb_store(&m->prod->claim, bb_load(&m->prod->cursor));
+}
+
+static void bb_mem_add_producer(struct bb_memring *m)
+{
+	bb_mem_sp_resume(m);
+	bb_store(&m->hdr->nr_producers, ++m->producers);
+}
+
+static int bb_mem_add_consumer(struct bb_memring *m, struct bb_attach *a)
+{
+	struct bb_ring_header *h = m->hdr;
+	__u64 deps = a->deps, ids = bb_id_mask(h->max_consumers);
+	__u64 start, seq, d;
+	unsigned int id;
+	__u32 topo;
+
+	if (deps & ~ids)
+		return -EINVAL;
+	if (a->consumer_id != BB_ID_ANY) {
+		id = a->consumer_id;
+		if (id >= h->max_consumers || (deps & (1ULL << id)))
+			return -EINVAL;
+	}
+	if (deps & ~m->active)
+		return -ENOENT;
+	if (a->consumer_id == BB_ID_ANY) {
+		if (!(~m->active & ids))
+			return -ENOSPC;
+		id = bb_ctz64(~m->active & ids);
+	} else if (m->active & (1ULL << id)) {
+		return -EBUSY;
+	}
+	/* Start at the claim frontier or at the slowest dependency. */
+	start = bb_load(&m->prod->claim);
+	for (d = deps; d; d &= d - 1) {
+		seq = bb_load_acquire(bb_mem_seq(m, bb_ctz64(d)));
+		if (seq < start)
+			start = seq;
+	}
+	/* Published by the topo_seq release, before anyone gates on it. */
+	bb_store(bb_mem_seq(m, id), start);
+	topo = bb_mem_topo_begin(h);
+	bb_store(&h->consumers[id].deps, deps);
+	m->active |= 1ULL << id;
+	bb_mem_topo_end(m, topo);
+	bb_store(&h->nr_consumers, bb_load(&h->nr_consumers) + 1);
+	a->consumer_id = id;
+	return 0;
+}
+
+int bb_mem_attach(struct bb_memring *m, struct bb_attach *a,
+		  struct bb_part *p, __u64 **self)
+{
+	struct bb_ring_header *h = m->hdr;
+	int rc = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (bb_load(&h->status) == BB_STATUS_HALTED) {
+		rc = -ESHUTDOWN;
+	} else if (a->role == BB_ROLE_PRODUCER) {
+		if (!(h->flags & BB_RING_MULTI_PRODUCER) && m->producers)
+			rc = -EBUSY;
+		else
+			bb_mem_add_producer(m);
+	} else if (a->role == BB_ROLE_CONSUMER) {
+		rc = bb_mem_add_consumer(m, a);
+	} else {
+		rc = -EINVAL;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (rc)
+		return rc;
+
+	__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+	p->mem = m;
+	p->fd = -1;
+	bb_view_init(&p->view, h, m->prod,
+		     (h->flags & BB_RING_MULTI_PRODUCER) ? m->avail : NULL,
+		     m->cons, BB_MEM_STRIDE, m->slots);
+	if (self)
+		*self = bb_mem_seq(m, a->consumer_id);
+	return 0;
+}
+
+void bb_mem_detach(struct bb_memring *m, const struct bb_part *p, __u32 role,
+		   __u32 id)
+{
+	struct bb_ring_header *h = m->hdr;
+	__u64 bit, deps, d;
+	unsigned int i;
+	__u32 topo;
+
+	pthread_mutex_lock(&m->lock);
+	if (role == BB_ROLE_PRODUCER) {
+		bb_store(&h->nr_producers, --m->producers);
+		bb_mem_sp_resume(m);
+	} else if (id < h->max_consumers && (m->active & (1ULL << id))) {
+		bit = 1ULL << id;
+		topo = bb_mem_topo_begin(h);
+		/* Followers of the leaver follow what it followed. */
+		deps = bb_load(&h->consumers[id].deps);
+		m->active &= ~bit;
+		for (i = 0; i < h->max_consumers; i++) {
+			d = bb_load(&h->consumers[i].deps);
+			if ((m->active & (1ULL << i)) && (d & bit))
+				bb_store(&h->consumers[i].deps,
+					 (d & ~bit) | deps);
+		}
+		bb_store(&h->consumers[id].deps, 0);
+		bb_mem_topo_end(m, topo);
+		bb_store(&h->nr_consumers, bb_load(&h->nr_consumers) - 1);
+	}
+	pthread_mutex_unlock(&m->lock);
+	bb_mem_put(m);
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The producer's hot path: claim slots (waiting for capacity with the
+ * producer's strategy), hand out their memory, publish them. No system
+ * call unless a strategy sleeps in the kernel or a consumer announced
+ * that it sleeps.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+static inline bool bb_bad_count(const struct bb_view *v, __u32 n)
+{
+	return n == 0 || n > v->size;
+}
+
+static inline int bb_claim_now(struct badbatch_producer *p, __u32 n,
+			       __u64 *lo)
+{
+	int rc = bb_try_claim(&p->part.view, &p->pc, n, lo);
+
+	if (bb_likely(!rc) && *lo + n > p->claim_end)
+		p->claim_end = *lo + n;
+	return rc;
+}
+
+int badbatch_try_claim(struct badbatch_producer *p, uint32_t n,
+		       uint64_t *seq)
+{
+	__u64 lo;
+	int rc;
+
+	if (bb_unlikely(bb_bad_count(&p->part.view, n)))
+		return -EINVAL;
+	if (bb_unlikely(bb_part_halted(&p->part)))
+		return -ESHUTDOWN;
+	rc = bb_claim_now(p, n, &lo);
+	if (!rc)
+		*seq = lo;
+	return rc;
+}
+
+/* The slow path: no room (or lost races); wait with the strategy. */
+static int bb_claim_wait(struct badbatch_producer *p, __u32 n, __u64 *lo,
+			 int rc)
+{
+	const struct bb_view *v = &p->part.view;
+	struct bb_backoff b;
+	__u64 frontier;
+
+	bb_backoff_init(&b);
+	for (;;) {
+		if (rc == -EAGAIN) {
+			/*
+			 * Wait until the last slot of a claim starting at the
+			 * frontier is free; another producer may take it first,
+			 * then the claim just tries again.
+			 */
+			frontier = v->multi ? bb_load(&v->prod->claim) :
+					      p->pc.next;
+			rc = bb_backoff(&p->part, &b, frontier + n - 1);
+			if (rc)
+				return rc;
+		} else if (rc == -EBUSY) {
+			if (bb_part_halted(&p->part))
+				return -ESHUTDOWN;
+			bb_cpu_relax();
+		} else {
+			return rc;
+		}
+		rc = bb_claim_now(p, n, lo);
+		if (!rc)
+			return 0;
+	}
+}
+
+int badbatch_claim(struct badbatch_producer *p, uint32_t n, uint64_t *seq)
+{
+	__u64 lo;
+	int rc;
+
+	if (bb_unlikely(bb_bad_count(&p->part.view, n)))
+		return -EINVAL;
+	if (bb_unlikely(bb_part_halted(&p->part)))
+		return -ESHUTDOWN;
+	rc = bb_claim_now(p, n, &lo);
+	if (bb_unlikely(rc))
+		rc = bb_claim_wait(p, n, &lo, rc);
+	if (!rc)
+		*seq = lo;
+	return rc;
+}
+
+uint64_t badbatch_remaining(struct badbatch_producer *p)
+{
+	if (bb_part_halted(&p->part))
+		return 0;
+	return bb_remaining(&p->part.view, &p->pc);
+}
+
+void *badbatch_slot(const struct badbatch_producer *p, uint64_t seq)
+{
+	return bb_slot(&p->part.view, seq);
+}
+
+int badbatch_publish(struct badbatch_producer *p, uint64_t seq, uint32_t n)
+{
+	const struct bb_view *v = &p->part.view;
+	__u64 end = seq + n;
+
+	if (bb_unlikely(bb_bad_count(v, n) || end > p->claim_end ||
+			end < seq))
+		return -EINVAL;
+	if (!v->multi) {
+		/* The cursor publishes everything below it: no gaps. */
+		if (bb_unlikely(seq > p->published || end <= p->published))
+			return -EINVAL;
+		p->published = end;
+	}
+	bb_publish(v, seq, n);
+	if (bb_consumers_need_wake(v) && p->part.fd >= 0)
+		return bb_sys_wake(p->part.fd, BB_WAKE_CONSUMERS);
+	return 0;
+}
