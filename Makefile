@@ -43,9 +43,9 @@ deps:
 module: deps
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 
--include userspace/build.mk
--include tests/unit/build.mk
--include tests/vm/build.mk
+include userspace/build.mk
+include tests/unit/build.mk
+include tests/vm/build.mk
 
 tests: lib unit-bins vm-bins
 

@@ -8,8 +8,8 @@ set -euo pipefail
 
 declare -A want=(
 	[build]="gcc g++ make libc6-dev linux-libc-dev linux-headers-amd64 kmod"
-	[vm]="qemu-system-x86 linux-image-amd64 busybox-static cpio kmod"
-	[kunit]="linux-source-6.1 python3 bc flex bison libelf-dev libssl-dev xz-utils rsync gcc make"
+	[vm]="qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils"
+	[kunit]="linux-source-6.1 python3 bc flex bison libelf-dev libssl-dev xz-utils rsync gcc make qemu-system-x86"
 	[dkms]="dkms linux-headers-amd64"
 	[lint]="sparse perl linux-source-6.1 xz-utils cppcheck"
 	[models]="spin gcc"
