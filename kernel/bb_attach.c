@@ -178,12 +178,17 @@ int bb_attach(struct bb_file *bf, struct bb_ring *self, struct bb_attach *a)
 	if (ret)
 		goto out;
 
-	bf->role = a->role;
 	bf->consumer_id = a->role == BB_ROLE_CONSUMER ? a->consumer_id :
 							 BB_ID_ANY;
 	bf->pc.gating = 0;
-	if (!self) /* Pairs with smp_load_acquire() in bb_file_ring(). */
+	if (self) {
+		/* The ring is visible already: the role publishes the id. */
+		smp_store_release(&bf->role, a->role);
+	} else {
+		bf->role = a->role;
+		/* Pairs with smp_load_acquire() in bb_file_ring(). */
 		smp_store_release(&bf->ring, r);
+	}
 	return 0;
 out:
 	if (!self)

@@ -5,36 +5,81 @@
  * dies: on a multi-producer ring a claim cannot be taken back once a
  * later one exists, so the dead producer's slots are published flagged
  * abandoned and consumers skip them instead of waiting forever.
+ *
+ * An unpublished event s holds every consumer at or below s, so nobody
+ * can have claimed s + size yet: all unpublished events lie in the last
+ * ring's worth below the claim frontier. Within that window a slot shows
+ * either the lap of s (published) or the one before (not yet): the lap
+ * check below is exact there, and nothing outside it needs looking at.
  */
+#include <linux/sched.h>
 #include "bb_internal.h"
 
-/* Room for one more claim (a publish may also need one to split). */
-bool bb_kclaims_full(const struct bb_kclaims *k)
+/* The first event that may still be unpublished, given claims up to end. */
+static u64 bb_kclaims_window(const struct bb_view *v, u64 end)
 {
-	return k->nr == BB_KCLAIMS_MAX;
-}
+	u64 frontier = max_t(u64, READ_ONCE(v->prod->claim), end);
 
-void bb_kclaims_add(struct bb_kclaims *k, u64 lo, u32 n)
-{
-	unsigned int i;
-
-	/* Back-to-back claims, the common case, extend one entry. */
-	for (i = 0; i < k->nr; i++) {
-		if (k->r[i].end == lo) {
-			k->r[i].end = lo + n;
-			return;
-		}
-	}
-	if (WARN_ON_ONCE(bb_kclaims_full(k)))
-		return;
-	k->r[k->nr].lo = lo;
-	k->r[k->nr].end = lo + n;
-	k->nr++;
+	return frontier > v->size ? frontier - v->size : 0;
 }
 
 static void bb_kclaims_remove(struct bb_kclaims *k, unsigned int i)
 {
 	k->r[i] = k->r[--k->nr];
+}
+
+bool bb_kclaims_full(const struct bb_kclaims *k)
+{
+	return k->nr == BB_KCLAIMS_MAX;
+}
+
+/*
+ * Room for one more claim record: when full, forget the claims whose
+ * events were all published, through BB_IOC_PUBLISH or the mapping.
+ */
+bool bb_kclaims_make_room(const struct bb_view *v, struct bb_kclaims *k)
+{
+	unsigned int i = 0;
+	u64 seq, from;
+
+	if (!bb_kclaims_full(k))
+		return true;
+	while (i < k->nr) {
+		from = max(k->r[i].lo, bb_kclaims_window(v, k->r[i].end));
+		for (seq = from; seq < k->r[i].end; seq++) {
+			if (!(seq & 1023))
+				cond_resched();
+			if (!bb_is_published(v, seq))
+				break;
+		}
+		if (seq >= k->r[i].end)
+			bb_kclaims_remove(k, i);
+		else
+			i++;
+	}
+	return !bb_kclaims_full(k);
+}
+
+/* Remember [lo, lo + n); the caller made room. */
+void bb_kclaims_add(struct bb_kclaims *k, u64 lo, u32 n, u32 size)
+{
+	struct bb_kclaim *c = NULL;
+	unsigned int i;
+
+	/* Back-to-back claims, the common case, extend one record. */
+	for (i = 0; i < k->nr; i++)
+		if (k->r[i].end == lo)
+			c = &k->r[i];
+	if (!c) {
+		if (WARN_ON_ONCE(bb_kclaims_full(k)))
+			return;
+		c = &k->r[k->nr++];
+		c->lo = lo;
+	}
+	c->end = lo + n;
+	/* Older events of the record cannot be unpublished (see above). */
+	if (c->end - c->lo > size)
+		c->lo = c->end - size;
 }
 
 /*
@@ -71,22 +116,24 @@ int bb_kclaims_take(struct bb_kclaims *k, u64 lo, u64 end)
 }
 
 /*
- * The producer is gone: publish what it still held as abandoned. A slot
- * its owner published through its mapping instead of BB_IOC_PUBLISH may
- * already carry a later lap, so only a slot still showing the lap before
- * seq is flagged, and with a compare-and-swap. Returns how many were.
+ * The producer is gone: publish what it still held as abandoned, and
+ * only what is still unpublished (it may have published through its
+ * mapping), with a compare-and-swap. Returns how many were flagged.
  */
 u64 bb_kclaims_abandon(const struct bb_view *v, struct bb_kclaims *k)
 {
-	u64 seq, abandoned = 0;
+	u64 seq, from, abandoned = 0;
 	unsigned int i;
 
 	for (i = 0; i < k->nr; i++) {
-		for (seq = k->r[i].lo; seq < k->r[i].end; seq++) {
+		from = max(k->r[i].lo, bb_kclaims_window(v, k->r[i].end));
+		for (seq = from; seq < k->r[i].end; seq++) {
 			u32 *word = &v->avail[seq & v->mask];
 			u32 before = (u32)(seq >> v->shift) & BB_AVAIL_ROUND_MASK;
 			u32 now = READ_ONCE(*word);
 
+			if (!(seq & 1023))
+				cond_resched();
 			if ((now & BB_AVAIL_ROUND_MASK) != before)
 				continue;
 			/*

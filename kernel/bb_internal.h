@@ -118,6 +118,7 @@ struct bb_file {
 /* bb_main.c */
 extern const struct file_operations bb_fops;
 struct bb_ring *bb_file_ring(struct bb_file *bf);
+u32 bb_file_role(struct bb_file *bf);
 
 /* bb_limits.c: module parameters and per-user memory accounting */
 int bb_account_charge(kuid_t uid, size_t bytes, struct bb_account **acct);
@@ -171,7 +172,8 @@ int bb_kpublish(struct bb_file *bf, u64 seq, u32 count);
 void bb_unclaim(struct bb_file *bf, u64 lo, u32 done, u32 n);
 /* bb_claims.c: a producer fd's outstanding kernel-mediated claims */
 bool bb_kclaims_full(const struct bb_kclaims *k);
-void bb_kclaims_add(struct bb_kclaims *k, u64 lo, u32 n);
+bool bb_kclaims_make_room(const struct bb_view *v, struct bb_kclaims *k);
+void bb_kclaims_add(struct bb_kclaims *k, u64 lo, u32 n, u32 size);
 int bb_kclaims_take(struct bb_kclaims *k, u64 lo, u64 end);
 u64 bb_kclaims_abandon(const struct bb_view *v, struct bb_kclaims *k);
 

@@ -21,12 +21,20 @@ static u64 bb_frontier(struct bb_file *bf)
 	return v->multi ? READ_ONCE(v->prod->claim) : bf->pc.next;
 }
 
-/* Claim count slots for producer bf (bf->lock held), waiting for room. */
-int bb_kclaim(struct bb_file *bf, u32 count, bool nonblock,
-	      const ktime_t *deadline, u64 *seq)
+/*
+ * Claim count slots for producer bf (bf->lock held), waiting for room
+ * with the lock dropped, so that another thread of the same fd can
+ * publish meanwhile. With hold (BB_IOC_CLAIM), a multi-producer claim is
+ * remembered so that it can be abandoned if the producer dies; -EBUSY
+ * when too many are outstanding.
+ */
+static int bb_kclaim_locked(struct bb_file *bf, u32 count, bool nonblock,
+			    const ktime_t *deadline, u64 *seq, bool hold)
 {
 	struct bb_ring *r = bf->ring;
 	const struct bb_view *v = &r->view;
+	bool track = hold && v->multi;
+	u64 want;
 	int ret;
 
 	if (!count || count > v->size)
@@ -34,35 +42,35 @@ int bb_kclaim(struct bb_file *bf, u32 count, bool nonblock,
 	for (;;) {
 		if (READ_ONCE(r->halted))
 			return -ESHUTDOWN;
+		if (track && !bb_kclaims_make_room(v, &bf->kclaims))
+			return -EBUSY;
 		/* The shared frontier: the library's fast path writes it too. */
 		if (!v->multi)
 			bf->pc.next = READ_ONCE(v->prod->claim);
 		ret = bb_try_claim(v, &bf->pc, count, seq);
+		if (!ret && track)
+			bb_kclaims_add(&bf->kclaims, *seq, count, v->size);
 		if (ret != -EAGAIN || nonblock)
 			return ret;
-		ret = bb_wait(bf, bb_frontier(bf) + count - 1, deadline, NULL);
+		want = bb_frontier(bf) + count - 1;
+		mutex_unlock(&bf->lock);
+		ret = bb_wait(bf, want, deadline, NULL);
+		mutex_lock(&bf->lock);
 		if (ret)
 			return ret;
 	}
 }
 
-/*
- * BB_IOC_CLAIM (bf->lock held): a claim the producer holds across system
- * calls, remembered on a multi-producer ring so that it can be abandoned
- * if the producer dies (-EBUSY when too many are outstanding).
- */
+int bb_kclaim(struct bb_file *bf, u32 count, bool nonblock,
+	      const ktime_t *deadline, u64 *seq)
+{
+	return bb_kclaim_locked(bf, count, nonblock, deadline, seq, false);
+}
+
 int bb_kclaim_held(struct bb_file *bf, u32 count, bool nonblock,
 		   const ktime_t *deadline, u64 *seq)
 {
-	bool multi = bf->ring->view.multi;
-	int ret;
-
-	if (multi && bb_kclaims_full(&bf->kclaims))
-		return -EBUSY;
-	ret = bb_kclaim(bf, count, nonblock, deadline, seq);
-	if (!ret && multi)
-		bb_kclaims_add(&bf->kclaims, *seq, count);
-	return ret;
+	return bb_kclaim_locked(bf, count, nonblock, deadline, seq, true);
 }
 
 /*
@@ -106,8 +114,12 @@ void bb_unclaim(struct bb_file *bf, u64 lo, u32 done, u32 n)
 		WRITE_ONCE(v->prod->claim, lo + done);
 		return;
 	}
-	if (cmpxchg(&v->prod->claim, lo + n, lo + done) != lo + n)
-		bb_publish_abandoned(v, lo + done, n - done);
+	if (cmpxchg(&v->prod->claim, lo + n, lo + done) == lo + n)
+		return;
+	bb_publish_abandoned(v, lo + done, n - done);
+	atomic64_add(n - done, &bf->ring->abandoned);
+	/* Consumers may sleep at lo + done: nobody else would wake them. */
+	bb_wake_consumers_if_needed(bf->ring);
 }
 
 /* Claim up to want slots: all of them, or (nonblock) as many as fit. */
@@ -145,7 +157,7 @@ ssize_t bb_write(struct file *file, const char __user *buf, size_t len,
 
 	if (!r)
 		return -EBADFD;
-	if (bf->role != BB_ROLE_PRODUCER)
+	if (bb_file_role(bf) != BB_ROLE_PRODUCER)
 		return -EPERM;
 	ss = r->view.slot_size;
 	if (!len || len % ss)
@@ -217,7 +229,7 @@ ssize_t bb_read(struct file *file, char __user *buf, size_t len,
 
 	if (!r)
 		return -EBADFD;
-	if (bf->role != BB_ROLE_CONSUMER)
+	if (bb_file_role(bf) != BB_ROLE_CONSUMER)
 		return -EPERM;
 	if (len < r->view.slot_size)
 		return -EINVAL;

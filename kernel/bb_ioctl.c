@@ -16,7 +16,7 @@ static struct bb_ring *bb_bound(struct bb_file *bf, u32 roles, int *err)
 
 	if (!r)
 		*err = -EBADFD;
-	else if (!(roles & BIT(bf->role)))
+	else if (!(roles & BIT(bb_file_role(bf))))
 		*err = -EPERM;
 	return *err ? NULL : r;
 }

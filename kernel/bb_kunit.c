@@ -1941,8 +1941,8 @@ static void bb_kclaims_track_shrink_and_split(struct kunit *test)
 	struct bb_kclaims k = {};
 	unsigned int i;
 
-	bb_kclaims_add(&k, 10, 4);
-	bb_kclaims_add(&k, 14, 2);	/* back to back: one entry */
+	bb_kclaims_add(&k, 10, 4, 1024);
+	bb_kclaims_add(&k, 14, 2, 1024);	/* back to back: one entry */
 	KUNIT_EXPECT_EQ(test, k.nr, 1U);
 	KUNIT_EXPECT_EQ(test, k.r[0].end, 16ULL);
 	/* Only ranges inside one claim. */
@@ -1961,12 +1961,20 @@ static void bb_kclaims_track_shrink_and_split(struct kunit *test)
 
 	/* A split with no room left is refused and changes nothing. */
 	for (i = 0; i < BB_KCLAIMS_MAX; i++)
-		bb_kclaims_add(&k, 100 * i, 3);
+		bb_kclaims_add(&k, 100 * i, 3, 1024);
 	KUNIT_EXPECT_TRUE(test, bb_kclaims_full(&k));
 	KUNIT_EXPECT_EQ(test, bb_kclaims_take(&k, 1, 2), -EBUSY);
 	KUNIT_EXPECT_EQ(test, k.r[0].lo, 0ULL);
 	KUNIT_EXPECT_EQ(test, k.r[0].end, 3ULL);
 	KUNIT_EXPECT_EQ(test, bb_kclaims_take(&k, 0, 1), 0);
+
+	/* A record never spans more than a ring: older events are published. */
+	k.nr = 0;
+	bb_kclaims_add(&k, 0, 4, 4);
+	bb_kclaims_add(&k, 4, 3, 4);
+	KUNIT_EXPECT_EQ(test, k.nr, 1U);
+	KUNIT_EXPECT_EQ(test, k.r[0].lo, 3ULL);
+	KUNIT_EXPECT_EQ(test, k.r[0].end, 7ULL);
 }
 
 static void bb_kclaims_abandon_flags_only_unpublished(struct kunit *test)
@@ -1977,7 +1985,7 @@ static void bb_kclaims_abandon_flags_only_unpublished(struct kunit *test)
 	struct bb_kclaims k = {};
 
 	/* 0 published; 1 still held; 2 published and its slot lapped. */
-	bb_kclaims_add(&k, 0, 3);
+	bb_kclaims_add(&k, 0, 3, v->size);
 	bb_publish(v, 0, 1);
 	bb_publish(v, 2, 1);
 	bb_publish(v, 6, 1);
@@ -1988,6 +1996,37 @@ static void bb_kclaims_abandon_flags_only_unpublished(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, bb_is_abandoned(v, 1));
 	KUNIT_EXPECT_TRUE(test, bb_is_published(v, 6));
 	KUNIT_EXPECT_FALSE(test, bb_is_abandoned(v, 6));
+	bb_ring_put(r);
+}
+
+static void bb_kclaims_make_room_forgets_published(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 64, 8, 1,
+					 NULL);
+	struct bb_view *v = &r->view;
+	struct bb_kclaims k = {};
+	unsigned int i;
+
+	/* 16 disjoint claims (every other slot), as interleaved producers. */
+	for (i = 0; i < BB_KCLAIMS_MAX; i++)
+		bb_kclaims_add(&k, 2 * i, 1, v->size);
+	v->prod->claim = 2 * BB_KCLAIMS_MAX;
+	KUNIT_EXPECT_FALSE(test, bb_kclaims_make_room(v, &k));
+	/* Published through the mapping, behind the kernel's back. */
+	bb_publish(v, 4, 1);
+	bb_publish(v, 10, 1);
+	KUNIT_EXPECT_TRUE(test, bb_kclaims_make_room(v, &k));
+	KUNIT_EXPECT_EQ(test, k.nr, BB_KCLAIMS_MAX - 2);
+	for (i = 0; i < k.nr; i++) {
+		KUNIT_EXPECT_NE(test, k.r[i].lo, 4ULL);
+		KUNIT_EXPECT_NE(test, k.r[i].lo, 10ULL);
+	}
+	/* Far behind the frontier: published for sure, whatever slots say. */
+	v->prod->claim = 1000;
+	for (i = k.nr; i < BB_KCLAIMS_MAX; i++)
+		bb_kclaims_add(&k, 960 + 2 * i, 1, v->size);
+	KUNIT_EXPECT_TRUE(test, bb_kclaims_make_room(v, &k));
+	KUNIT_EXPECT_EQ(test, k.nr, 2U);
 	bb_ring_put(r);
 }
 
@@ -2050,6 +2089,7 @@ static struct kunit_case bb_cases[] = {
 	KUNIT_CASE(bb_unclaim_rolls_back_single_producer),
 	KUNIT_CASE(bb_kclaims_track_shrink_and_split),
 	KUNIT_CASE(bb_kclaims_abandon_flags_only_unpublished),
+	KUNIT_CASE(bb_kclaims_make_room_forgets_published),
 	{}
 };
 

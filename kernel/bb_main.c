@@ -15,6 +15,16 @@ struct bb_ring *bb_file_ring(struct bb_file *bf)
 	return smp_load_acquire(&bf->ring);
 }
 
+/* The participant's role; its consumer_id is valid once it says CONSUMER. */
+u32 bb_file_role(struct bb_file *bf)
+{
+	/*
+	 * Pairs with smp_store_release() in bb_attach(): a creator's handle
+	 * attaching to its own ring changes role on a published ring.
+	 */
+	return smp_load_acquire(&bf->role);
+}
+
 static int bb_open(struct inode *inode, struct file *file)
 {
 	struct bb_file *bf = kzalloc(sizeof(*bf), GFP_KERNEL_ACCOUNT);

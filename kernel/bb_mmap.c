@@ -53,7 +53,7 @@ int bb_mmap(struct file *file, struct vm_area_struct *vma)
 	kind = bb_region_find(r, vma->vm_pgoff);
 	if (kind < 0)
 		return kind;
-	if (kind == BB_REGION_SELF && bf->role != BB_ROLE_CONSUMER)
+	if (kind == BB_REGION_SELF && bb_file_role(bf) != BB_ROLE_CONSUMER)
 		return -EINVAL;
 	reg = &r->layout.region[kind];
 	if (!vma_pages(vma) || vma_pages(vma) > reg->pages)

@@ -241,14 +241,15 @@ __poll_t bb_poll(struct file *file, struct poll_table_struct *pt)
 	struct bb_file *bf = file->private_data;
 	struct bb_ring *r = bb_file_ring(bf);
 	__poll_t mask;
-	u32 topo;
+	u32 topo, role;
 
 	if (!r)
 		return EPOLLERR;
-	if (bf->role == BB_ROLE_CONSUMER) {
+	role = bb_file_role(bf);
+	if (role == BB_ROLE_CONSUMER) {
 		poll_wait(file, &r->consumer_wq, pt);
 		poll_wait(file, &r->dependent_wq, pt);
-	} else if (bf->role == BB_ROLE_PRODUCER) {
+	} else if (role == BB_ROLE_PRODUCER) {
 		poll_wait(file, &r->producer_wq, pt);
 	} else {
 		return READ_ONCE(r->halted) ? EPOLLHUP : 0;

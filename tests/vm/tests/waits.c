@@ -19,6 +19,8 @@
  *   - BB_IOC_HALT wakes every kind of waiter with ESHUTDOWN; afterwards
  *     CLAIM -> ESHUTDOWN and consumers can still drain what was published.
  */
+#include <pthread.h>
+
 #include "harness.h"
 
 enum { OP_WAIT, OP_CLAIM };
@@ -426,6 +428,67 @@ static void test_capacity(void)
 	t_ring_close(&c);
 }
 
+/*
+ * One producer fd, two threads: a blocking CLAIM sleeping on a full ring
+ * must not keep the other thread from publishing through the same fd.
+ */
+struct same_fd_claim {
+	int fd;
+	int rc;
+	__u64 seq;
+};
+
+static void *same_fd_claimer(void *arg)
+{
+	struct same_fd_claim *s = arg;
+
+	s->rc = t_claim_ioctl(s->fd, 1, BB_CLAIMF_DEADLINE, t_now_ns() + 10000000000ull,
+			      &s->seq);
+	return NULL;
+}
+
+static void test_same_fd_threads(int flags)
+{
+	const char *name = t_name(flags ? "wsm" : "wss");
+	struct same_fd_claim s = { .rc = 1 };
+	struct t_ring c, k, p;
+	uint64_t t0, took;
+	pthread_t th;
+	__u64 lo = 0;
+	__u32 wake;
+
+	t_diag("--- %s: a blocking CLAIM and a PUBLISH on one fd from two threads",
+	       flags ? "multi-producer" : "single producer");
+	if (t_ring_new(&c, flags, 4, 8, 1, name) ||
+	    t_join(&k, name, BB_ROLE_CONSUMER, 0, 0) ||
+	    t_join(&p, name, BB_ROLE_PRODUCER, BB_ID_ANY, 0)) {
+		T_OK(0, "set up");
+		return;
+	}
+	T_RC(t_claim_ioctl(p.fd, 4, BB_CLAIMF_NONBLOCK, 0, &lo), 0, "CLAIM the whole ring");
+	s.fd = p.fd;
+	if (pthread_create(&th, NULL, same_fd_claimer, &s)) {
+		T_OK(0, "pthread_create");
+		return;
+	}
+	T_OK(announced(&c.v.hdr->producer_waiters, 1, 5000), "the second thread sleeps in CLAIM");
+	t0 = t_now_ns();
+	T_RC(t_publish_ioctl(p.fd, lo, 4), 0, "the first thread publishes through the same fd");
+	took = t_now_ns() - t0;
+	T_OK(took < 2000000000ull, "without waiting for the sleeper (%.1f ms)", took / 1e6);
+	T_EQ(bb_consumer_limit(&k.v, k.id, 0, 4), 4, "4 events are readable");
+	wake = bb_consumer_advance(&k.v, k.self, k.id, 4);
+	if (wake)
+		ioctl(k.fd, BB_IOC_WAKE, (unsigned long)wake);
+	pthread_join(th, NULL);
+	T_RC(s.rc, 0, "the sleeping CLAIM then returns 0");
+	T_EQ(s.seq, 4, "with slot 4");
+	T_RC(t_publish_ioctl(p.fd, s.seq, 1), 0, "and publishes it");
+	t_ring_close(&p);
+	t_ring_close(&k);
+	t_ring_close(&c);
+}
+
 /* G. Halt wakes every waiter. */
 static void test_halt(void)
 {
@@ -496,6 +559,8 @@ int main(void)
 	test_deadlines();
 	test_signals();
 	test_capacity();
+	test_same_fd_threads(0);
+	test_same_fd_threads(BB_RING_MULTI_PRODUCER);
 	test_halt();
 	return t_done();
 }
