@@ -252,9 +252,12 @@ badbatch_producer_attach(struct badbatch *ring,
 			 struct badbatch_producer **pp);
 
 /*
- * badbatch_producer_close() - detach (NULL is ignored). Slots claimed and
- * not yet published are given up: on a multi-producer ring the kernel
- * publishes them as abandoned, which consumers skip.
+ * badbatch_producer_close() - detach (NULL is ignored). Publish every
+ * claim first: on a single-producer ring the next producer reuses slots
+ * left unpublished, but on a multi-producer ring a slot claimed through
+ * the library and never published holds every consumer at it (only
+ * claims made through the kernel, BB_IOC_CLAIM, are published abandoned
+ * when their producer goes).
  */
 BADBATCH_API void badbatch_producer_close(struct badbatch_producer *p);
 
@@ -307,9 +310,10 @@ BADBATCH_API void *badbatch_slot(const struct badbatch_producer *p,
  * may cover several claims). Wakes sleeping consumers only when shared
  * memory says one may sleep (a full barrier and a load otherwise).
  *
- * Return: 0, -EINVAL (range not claimed, or out of order on a single-
- * producer ring; nothing published), or the -errno of the wakeup call
- * (the events are published nonetheless).
+ * Return: 0, -EINVAL (beyond this producer's furthest claim or more than
+ * a ring behind it, or out of order on a single-producer ring; nothing
+ * published), or the -errno of the wakeup call (the events are published
+ * nonetheless).
  */
 BADBATCH_API int badbatch_publish(struct badbatch_producer *p, uint64_t seq,
 				  uint32_t n);

@@ -211,10 +211,53 @@ TEST(lib_publish_and_advance_validation)
 	CHECK_EQ(badbatch_publish(mp, a + 2, 2), 0);
 	CHECK_EQ(badbatch_publish(mp, a, 2), 0);
 	CHECK_EQ(badbatch_publish(mp, a + 3, 2), -EINVAL);
+	/* A stale sequence, a ring behind the furthest claim. */
+	CHECK_EQ(badbatch_claim(mp, 16, &b), 0);
+	CHECK_EQ(badbatch_publish(mp, a, 1), -EINVAL);
+	CHECK_EQ(badbatch_publish(mp, b, 16), 0);
 	badbatch_producer_close(mp);
 	badbatch_close(mring);
 	badbatch_producer_close(p);
 	badbatch_consumer_close(c);
+	badbatch_close(ring);
+}
+
+/*
+ * After a halt a stage still drains what was published before it, even
+ * while the stage it follows has not got there yet.
+ */
+TEST(lib_halt_drains_pipeline_in_order)
+{
+	struct badbatch *ring = mem_ring(16, 32, 0, 0);
+	struct badbatch_consumer *up = mem_consumer(ring, 0, 0), *down;
+	struct badbatch_producer *p = mem_producer(ring, 0);
+	struct badbatch_consumer_config dc = { .wait = {
+		.strategy = BADBATCH_WAIT_YIELD, .timeout_ns = 20000000 } };
+	uint64_t counter = 0, limit;
+
+	dc.deps = 1ULL << badbatch_consumer_id(up);
+	CHECK_EQ(badbatch_consumer_attach(ring, &dc, &down), 0);
+	publish_n(p, 5, &counter);
+	CHECK_EQ(badbatch_halt(ring), 0);
+	/* Upstream holds all five: downstream is not done, only waiting. */
+	CHECK_EQ(badbatch_try_wait_for(down, &limit), -EAGAIN);
+	CHECK_EQ(badbatch_wait_for(down, &limit), -ETIMEDOUT);
+	CHECK_EQ(badbatch_wait_for(up, &limit), 0);
+	CHECK_EQ(limit, 5);
+	CHECK_EQ(badbatch_advance(up, 3), 0);
+	CHECK_EQ(badbatch_wait_for(down, &limit), 0);
+	CHECK_EQ(limit, 3);
+	CHECK_EQ(badbatch_advance(down, 3), 0);
+	CHECK_EQ(badbatch_advance(up, 5), 0);
+	CHECK_EQ(badbatch_wait_for(up, &limit), -ESHUTDOWN);
+	CHECK_EQ(badbatch_wait_for(down, &limit), 0);
+	CHECK_EQ(limit, 5);
+	CHECK_EQ(badbatch_advance(down, 5), 0);
+	CHECK_EQ(badbatch_wait_for(down, &limit), -ESHUTDOWN);
+	CHECK_EQ(badbatch_try_wait_for(down, &limit), -ESHUTDOWN);
+	badbatch_producer_close(p);
+	badbatch_consumer_close(down);
+	badbatch_consumer_close(up);
 	badbatch_close(ring);
 }
 

@@ -6,6 +6,7 @@
  * kernel or someone announced that it sleeps on this consumer.
  */
 #include <errno.h>
+#include <sched.h>
 
 #include "internal.h"
 
@@ -18,14 +19,41 @@ static inline __u64 bb_limit_now(const struct badbatch_consumer *c,
 /*
  * Once halted, the consumer still gets what was published before: look
  * again after reading the status. The acquire pairs with the kernel's
- * halt (ordered after every publication the halting task saw).
+ * halt (ordered after every publication the halting task saw). -EAGAIN:
+ * consumers this one follows still hold such events, so it is not done.
  */
 static int bb_drain_or_shutdown(const struct badbatch_consumer *c, __u32 max,
 				__u64 *limit)
 {
-	(void)bb_load_acquire(&c->part.view.hdr->status);
+	const struct bb_view *v = &c->part.view;
+
+	(void)bb_load_acquire(&v->hdr->status);
 	*limit = bb_limit_now(c, max);
-	return *limit > c->seq ? 0 : -ESHUTDOWN;
+	if (*limit > c->seq)
+		return 0;
+	if (bb_load(&v->hdr->consumers[c->id].deps) &&
+	    bb_published_limit(v, c->seq, 1) > c->seq)
+		return -EAGAIN;
+	return -ESHUTDOWN;
+}
+
+/* Halted, upstream still draining: yield, within the timeout. */
+static int bb_drain_wait(const struct badbatch_consumer *c,
+			 struct bb_backoff *b)
+{
+	__u64 timeout = c->part.wait.timeout_ns, now;
+
+	if (timeout) {
+		now = bb_now_ns();
+		/* Halted before the first step: the clock starts now. */
+		if (!b->deadline)
+			b->deadline = timeout > UINT64_MAX - now ?
+				      UINT64_MAX : now + timeout;
+		if (now >= b->deadline)
+			return -ETIMEDOUT;
+	}
+	sched_yield();
+	return 0;
 }
 
 /* The slow path: nothing readable; wait with the strategy. */
@@ -38,8 +66,16 @@ static int bb_wait_limit(const struct badbatch_consumer *c, __u32 max,
 	bb_backoff_init(&b);
 	for (;;) {
 		rc = bb_backoff(&c->part, &b, c->seq);
-		if (rc == -ESHUTDOWN)
-			return bb_drain_or_shutdown(c, max, limit);
+		if (rc == -ESHUTDOWN) {
+			rc = bb_drain_or_shutdown(c, max, limit);
+			if (rc == -EAGAIN)
+				rc = bb_drain_wait(c, &b);
+			if (rc)
+				return rc;
+			if (*limit > c->seq)
+				return 0;
+			continue;
+		}
 		if (rc)
 			return rc;
 		*limit = bb_limit_now(c, max);

@@ -50,24 +50,18 @@ static int bb_claim_wait(struct badbatch_producer *p, __u32 n, __u64 *lo,
 
 	bb_backoff_init(&b);
 	for (;;) {
-		if (rc == -EAGAIN) {
-			/*
-			 * Wait until the last slot of a claim starting at the
-			 * frontier is free; another producer may take it first,
-			 * then the claim just tries again.
-			 */
-			frontier = v->multi ? bb_load(&v->prod->claim) :
-					      p->pc.next;
-			rc = bb_backoff(&p->part, &b, frontier + n - 1);
-			if (rc)
-				return rc;
-		} else if (rc == -EBUSY) {
-			if (bb_part_halted(&p->part))
-				return -ESHUTDOWN;
-			bb_cpu_relax();
-		} else {
+		if (rc != -EAGAIN && rc != -EBUSY)
 			return rc;
-		}
+		/*
+		 * Wait until the last slot of a claim starting at the
+		 * frontier is free; another producer may take it first, then
+		 * the claim just tries again. Lost races (-EBUSY) back off
+		 * the same way, so the strategy and the timeout still hold.
+		 */
+		frontier = v->multi ? bb_load(&v->prod->claim) : p->pc.next;
+		rc = bb_backoff(&p->part, &b, frontier + n - 1);
+		if (rc)
+			return rc;
 		rc = bb_claim_now(p, n, lo);
 		if (!rc)
 			return 0;
@@ -108,8 +102,9 @@ int badbatch_publish(struct badbatch_producer *p, uint64_t seq, uint32_t n)
 	const struct bb_view *v = &p->part.view;
 	__u64 end = seq + n;
 
+	/* No claim of ours is more than a ring behind our furthest one. */
 	if (bb_unlikely(bb_bad_count(v, n) || end > p->claim_end ||
-			end < seq))
+			end < seq || p->claim_end - seq > v->size))
 		return -EINVAL;
 	if (!v->multi) {
 		/* The cursor publishes everything below it: no gaps. */

@@ -14,6 +14,9 @@
 
 /* How often a spinning waiter reads the clock. */
 #define BB_CLOCK_EVERY	64U
+/* Where the step count stops: a multiple of BB_CLOCK_EVERY, so a busy
+ * spinner still reads the clock once it got there. */
+#define BB_ITER_MAX	(UINT32_MAX & ~(BB_CLOCK_EVERY - 1))
 
 /* Waiting for capacity or events with no timeout given by the user. */
 #define BB_TIMEOUT_DEFAULT_NS	1000000000ULL
@@ -82,7 +85,11 @@ int bb_backoff(const struct bb_part *p, struct bb_backoff *b, __u64 seq)
 		return -ESHUTDOWN;
 	if (w->timeout_ns) {
 		if (iter == 0) {
-			b->deadline = bb_now_ns() + w->timeout_ns;
+			__u64 now = bb_now_ns();
+
+			/* The kernel takes deadlines as signed nanoseconds. */
+			b->deadline = w->timeout_ns > (__u64)INT64_MAX - now ?
+				      (__u64)INT64_MAX : now + w->timeout_ns;
 		} else if (iter % BB_CLOCK_EVERY == 0 ||
 			   (iter >= w->spin &&
 			    w->strategy != BB_WAIT_BUSY_SPIN)) {
@@ -90,7 +97,7 @@ int bb_backoff(const struct bb_part *p, struct bb_backoff *b, __u64 seq)
 				return -ETIMEDOUT;
 		}
 	}
-	if (iter != UINT32_MAX)
+	if (iter != BB_ITER_MAX)
 		b->iter = iter + 1;
 
 	switch (w->strategy) {
