@@ -86,6 +86,7 @@ struct bb_ring {
  */
 struct bb_announce {
 	u32 *counters[BB_MAX_CONSUMERS];
+	u8 dep[BB_MAX_CONSUMERS];	/* counters[i] is consumer dep[i]'s */
 	unsigned int nr;
 	u32 topo_seq;
 };

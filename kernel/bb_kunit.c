@@ -1677,6 +1677,12 @@ static void bb_wait_wakes_consumer_on_publish(struct kunit *test)
 	bb_publish(v, lo, 2);
 	KUNIT_EXPECT_TRUE(test, bb_consumers_need_wake(v));
 	bb_wake(r, BB_WAKE_CONSUMERS);
+	/*
+	 * The wake itself withdraws the announcement, before the sleeper
+	 * runs: the next publishes do not call in again for it.
+	 */
+	KUNIT_EXPECT_EQ(test, r->hdr->consumer_waiters, 0U);
+	KUNIT_EXPECT_FALSE(test, bb_consumers_need_wake(v));
 	KUNIT_EXPECT_EQ(test, bb_sleeper_finish(test, s), 0);
 	KUNIT_EXPECT_EQ(test, s->out, 2ULL);
 	/* Announcements are withdrawn: publishers stop calling in. */
@@ -1710,6 +1716,61 @@ static void bb_wait_wakes_dependent_on_upstream_move(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r->hdr->consumers[0].waiters, 0U);
 	bb_test_release(down);
 	bb_test_release(up);
+	bb_ring_put(r);
+}
+
+/*
+ * A diamond's join waits on the slowest of the consumers it follows:
+ * those already past its sequence are not asked to wake it, and one that
+ * passes it while another still holds it stops being asked.
+ */
+static void bb_wait_dependent_announces_only_blocking_deps(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, 0, 16, 8, 3, "kunit.join");
+	struct bb_file *a = bb_test_file(test), *b = bb_test_file(test);
+	struct bb_file *c = bb_test_file(test);
+	struct bb_view *v = &r->view;
+	struct bb_consumer_entry *e = r->hdr->consumers;
+	u64 *sa = (u64 *)bb_consumer_seq(v, 0), *sb = (u64 *)bb_consumer_seq(v, 1);
+	struct bb_sleeper *s;
+	u32 wake;
+
+	KUNIT_ASSERT_EQ(test, bb_test_attach(a, "kunit.join", BB_ROLE_CONSUMER,
+					     0, 0), 0);
+	KUNIT_ASSERT_EQ(test, bb_test_attach(b, "kunit.join", BB_ROLE_CONSUMER,
+					     1, 0), 0);
+	KUNIT_ASSERT_EQ(test, bb_test_attach(c, "kunit.join", BB_ROLE_CONSUMER,
+					     2, BIT_ULL(0) | BIT_ULL(1)), 0);
+	v->prod->cursor = 12;
+	*sa = 5;
+	*sb = 2;
+	s = bb_sleeper_start(test, c, false, 3, &e[1].waiters);
+	KUNIT_EXPECT_EQ(test, e[0].waiters, 0U);	/* A is past 3 */
+	wake = bb_consumer_advance(v, sb, 1, 4);
+	KUNIT_EXPECT_TRUE(test, wake & BB_WAKE_DEPENDENTS);
+	bb_wake(r, wake);
+	KUNIT_EXPECT_EQ(test, bb_sleeper_finish(test, s), 0);
+	KUNIT_EXPECT_EQ(test, s->out, 4ULL);
+
+	/* Both hold 4; A moves on, B does not: only B is asked to wake. */
+	*sa = 4;
+	s = bb_sleeper_start(test, c, false, 4, &e[1].waiters);
+	KUNIT_EXPECT_EQ(test, e[0].waiters, 1U);
+	wake = bb_consumer_advance(v, sa, 0, 9);
+	KUNIT_EXPECT_TRUE(test, wake & BB_WAKE_DEPENDENTS);
+	bb_wake(r, wake);
+	KUNIT_EXPECT_EQ(test, e[0].waiters, 0U);
+	KUNIT_EXPECT_EQ(test, e[1].waiters, 1U);
+	KUNIT_EXPECT_EQ(test, bb_consumer_advance(v, sa, 0, 10), 0U);
+	wake = bb_consumer_advance(v, sb, 1, 7);
+	KUNIT_EXPECT_TRUE(test, wake & BB_WAKE_DEPENDENTS);
+	bb_wake(r, wake);
+	KUNIT_EXPECT_EQ(test, bb_sleeper_finish(test, s), 0);
+	KUNIT_EXPECT_EQ(test, s->out, 7ULL);
+	KUNIT_EXPECT_EQ(test, e[1].waiters, 0U);
+	bb_test_release(c);
+	bb_test_release(b);
+	bb_test_release(a);
 	bb_ring_put(r);
 }
 
@@ -2080,6 +2141,7 @@ static struct kunit_case bb_cases[] = {
 	KUNIT_CASE(bb_attach_starts_late_consumer_safely),
 	KUNIT_CASE(bb_wait_wakes_consumer_on_publish),
 	KUNIT_CASE(bb_wait_wakes_dependent_on_upstream_move),
+	KUNIT_CASE(bb_wait_dependent_announces_only_blocking_deps),
 	KUNIT_CASE(bb_kclaim_wakes_when_consumer_advances),
 	KUNIT_CASE(bb_kclaim_wakes_when_gating_consumer_leaves),
 	KUNIT_CASE(bb_halt_releases_sleepers_with_eshutdown),

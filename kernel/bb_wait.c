@@ -19,6 +19,7 @@
 
 struct bb_waiter {
 	struct wait_queue_entry wq;
+	struct bb_announce *an;		/* dropped by the waker, under wq lock */
 	struct bb_ring *ring;
 	u32 role;
 	u32 id;
@@ -65,12 +66,31 @@ static wait_queue_head_t *bb_queue(struct bb_ring *r, u32 role, u32 id)
 }
 
 /*
- * Raise the need-wakeup counters this waiter depends on, for the graph
- * as of an->topo_seq (read before the dependencies, so a change after it
- * is noticed). The counters live in the header, which only the kernel
- * writes.
+ * The consumers among deps that still hold a dependent waiting for seq:
+ * those at or behind it. Sequences only move forward, so the others need
+ * not wake it; if a liar's sequence makes it look like none, all of them.
  */
-static void bb_announce(struct bb_ring *r, u32 role, u32 id,
+static u64 bb_blocking_deps(const struct bb_view *v, u64 deps, u64 seq)
+{
+	u64 left = deps, blocking = 0;
+	unsigned int i;
+
+	while (left) {
+		i = __ffs64(left);
+		left &= left - 1;
+		if (READ_ONCE(*bb_consumer_seq(v, i)) <= seq)
+			blocking |= BIT_ULL(i);
+	}
+	return blocking ? blocking : deps;
+}
+
+/*
+ * Raise the need-wakeup counters this waiter for seq depends on, for the
+ * graph as of an->topo_seq (read before the dependencies, so a change
+ * after it is noticed). The counters live in the header, which only the
+ * kernel writes.
+ */
+static void bb_announce(struct bb_ring *r, u32 role, u32 id, u64 seq,
 			struct bb_announce *an)
 {
 	struct bb_ring_header *h = r->hdr;
@@ -84,9 +104,12 @@ static void bb_announce(struct bb_ring *r, u32 role, u32 id,
 		deps = READ_ONCE(h->consumers[id].deps);
 		if (!deps)
 			an->counters[an->nr++] = &h->consumer_waiters;
+		else
+			deps = bb_blocking_deps(&r->view, deps, seq);
 		while (deps) {
 			i = __ffs64(deps);
 			deps &= deps - 1;
+			an->dep[an->nr] = i;
 			an->counters[an->nr++] = &h->consumers[i].waiters;
 		}
 	}
@@ -106,7 +129,29 @@ static void bb_unannounce(struct bb_announce *an)
 
 	for (i = 0; i < an->nr; i++)
 		atomic_dec((atomic_t *)an->counters[i]);
-	an->nr = 0;
+	WRITE_ONCE(an->nr, 0);
+}
+
+/*
+ * A dependent waiter not ready yet: the consumers it follows that have
+ * passed its sequence stop calling in for it; the slowest still will.
+ */
+static void bb_announce_prune(struct bb_waiter *w)
+{
+	struct bb_announce *an = w->an;
+	unsigned int i = 0;
+
+	while (i < an->nr && an->nr > 1) {
+		if (READ_ONCE(*bb_consumer_seq(&w->ring->view, an->dep[i])) <=
+		    w->seq) {
+			i++;
+			continue;
+		}
+		atomic_dec((atomic_t *)an->counters[i]);
+		an->nr--;
+		an->counters[i] = an->counters[an->nr];
+		an->dep[i] = an->dep[an->nr];
+	}
 }
 
 static int bb_wake_fn(struct wait_queue_entry *wq, unsigned int mode,
@@ -115,8 +160,17 @@ static int bb_wake_fn(struct wait_queue_entry *wq, unsigned int mode,
 	struct bb_waiter *w = container_of(wq, struct bb_waiter, wq);
 
 	if (!(key_to_poll(key) & EPOLLHUP) &&
-	    !bb_ready(w->ring, w->role, w->id, w->seq, NULL))
+	    !bb_ready(w->ring, w->role, w->id, w->seq, NULL)) {
+		if (w->role == BB_ROLE_CONSUMER && w->an->nr > 1)
+			bb_announce_prune(w);
 		return 0;
+	}
+	/*
+	 * It is on its way: stop announcing it now, or every publish until
+	 * it runs would enter the kernel to wake it again. Should it have
+	 * to sleep once more, it announces itself anew first.
+	 */
+	bb_unannounce(w->an);
 	return default_wake_function(wq, mode, sync, key);
 }
 
@@ -146,6 +200,9 @@ static int bb_wait_announced(struct bb_waiter *w, struct bb_announce *an,
 			return -ETIMEDOUT;
 		if (signal_pending(current))
 			return deadline ? -EINTR : -ERESTARTSYS;
+		/* A waker dropped our announcement: announce before sleeping. */
+		if (!READ_ONCE(an->nr))
+			return -EAGAIN;
 		atomic64_inc(&r->sleeps);
 		if (deadline) {
 			until = *deadline;
@@ -163,11 +220,13 @@ int bb_wait(struct bb_file *bf, u64 seq, const ktime_t *deadline,
 	    u64 *limit)
 {
 	struct bb_ring *r = bf->ring;
+	struct bb_announce an = {};
 	struct bb_waiter w = {
-		.ring = r, .role = bf->role, .id = bf->consumer_id, .seq = seq,
+		.an = &an, .ring = r, .role = bf->role, .id = bf->consumer_id,
+		.seq = seq,
 	};
-	struct bb_announce an;
 	wait_queue_head_t *wq;
+	unsigned long flags;
 	int ret;
 
 	if (w.role == BB_ROLE_PRODUCER && READ_ONCE(r->halted))
@@ -179,8 +238,15 @@ int bb_wait(struct bb_file *bf, u64 seq, const ktime_t *deadline,
 		/* Pairs with the smp_wmb()s in bb_topology_begin/end(). */
 		an.topo_seq = smp_load_acquire(&r->hdr->topo_seq);
 		wq = bb_queue(r, w.role, w.id);
-		add_wait_queue(wq, &w.wq);
-		bb_announce(r, w.role, w.id, &an);
+		/*
+		 * Queued before announcing (a waker that sees the counter
+		 * finds us), and both under the queue's lock, which the wake
+		 * function holds when it drops the announcement.
+		 */
+		spin_lock_irqsave(&wq->lock, flags);
+		__add_wait_queue(wq, &w.wq);
+		bb_announce(r, w.role, w.id, w.seq, &an);
+		spin_unlock_irqrestore(&wq->lock, flags);
 		ret = bb_wait_announced(&w, &an, deadline);
 		__set_current_state(TASK_RUNNING);
 		remove_wait_queue(wq, &w.wq);
@@ -264,7 +330,12 @@ __poll_t bb_poll(struct file *file, struct poll_table_struct *pt)
 		/* Pairs with the smp_wmb()s in bb_topology_begin/end(). */
 		topo = smp_load_acquire(&r->hdr->topo_seq);
 		bf->poll_announce.topo_seq = topo;
-		bb_announce(r, bf->role, bf->consumer_id, &bf->poll_announce);
+		/*
+		 * Armed across the consumer's own moves: on every
+		 * dependency, not only those blocking its sequence now.
+		 */
+		bb_announce(r, bf->role, bf->consumer_id, U64_MAX,
+			    &bf->poll_announce);
 		/* Re-check after the barrier in bb_announce(). */
 		mask = bb_poll_mask(r, bf);
 		if (mask)

@@ -776,12 +776,26 @@ int main(int argc, char **argv)
 	read_results();
 	ok = summarize(t_start) && ok;
 
-	if (!badbatch_get_stats(ring, &st))
+	if (!badbatch_get_stats(ring, &st)) {
 		say("kernel: %llu sleeps, %llu wakeups, %u waiters now, %llu bytes, %s",
 		    (unsigned long long)st.sleeps,
 		    (unsigned long long)st.wakeups, st.waiters,
 		    (unsigned long long)st.bytes,
 		    st.halted ? "halted" : "running");
+		/*
+		 * Need-wakeup: a wake call per sleeper, give or take races
+		 * with sleepers that found their events on the re-check.
+		 * Not with several publishers: a consumer asleep at an event
+		 * another publisher has yet to fill rightly stays announced
+		 * while the others publish.
+		 */
+		if (o.publishers == 1 && st.wakeups > 4 * st.sleeps + 1000) {
+			say("FAILED: %llu wake calls for %llu sleeps: publishers enter the kernel without sleepers",
+			    (unsigned long long)st.wakeups,
+			    (unsigned long long)st.sleeps);
+			ok = false;
+		}
+	}
 	badbatch_halt(ring);
 	badbatch_close(ring);
 	say("%s", ok ? "PASS" : "FAIL");
