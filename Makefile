@@ -10,6 +10,7 @@
 #   make test-kunit   kernel-side unit tests through kunit.py
 #   make test-dkms    dkms add/build/remove against the installed headers
 #   make lint         checkpatch, sparse and W=1 on the module
+#   make models       Promela models of the protocol, checked with spin
 #
 # Every target that needs packages installs them first when run as root.
 
@@ -33,7 +34,7 @@ export CFLAGS_COMMON
 DEPS := $(TOP)/scripts/deps.sh
 
 .PHONY: all deps module lib tests demo check test-unit test-vm test-kunit \
-	test-dkms lint clean
+	test-dkms lint models clean
 
 all: module lib tests
 
@@ -66,6 +67,10 @@ test-dkms: deps
 
 lint: deps
 	@$(TOP)/scripts/lint.sh
+
+models:
+	@$(DEPS) models
+	@$(TOP)/models/run.sh
 
 check:
 	@$(TOP)/scripts/check.sh

@@ -137,6 +137,13 @@ u64 bb_kclaims_abandon(const struct bb_view *v, struct bb_kclaims *k)
 			if ((now & BB_AVAIL_ROUND_MASK) != before)
 				continue;
 			/*
+			 * Claimed a lap further since the window was taken:
+			 * seq was published, whatever the round now looks
+			 * like (the rounds wrap after 2^31 laps).
+			 */
+			if (READ_ONCE(v->prod->claim) > seq + v->size)
+				continue;
+			/*
 			 * Release: pairs with the consumers' acquire in
 			 * bb_is_published(), like bb_publish().
 			 */

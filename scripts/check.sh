@@ -6,7 +6,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-lanes=(lint test-unit test-kunit test-dkms test-vm demo)
+lanes=(lint models test-unit test-kunit test-dkms test-vm demo)
 total_pass=0
 total_fail=0
 log_dir=$top/build/check

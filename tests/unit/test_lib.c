@@ -261,6 +261,44 @@ TEST(lib_halt_drains_pipeline_in_order)
 	badbatch_close(ring);
 }
 
+/*
+ * Halted with events nobody will hand on (an input that stopped, a claim
+ * never published): consumers give up after the grace period, not hang.
+ */
+TEST(lib_halt_gives_up_on_stranded_events)
+{
+	struct badbatch *ring = mem_ring(16, 32, 0, 0);
+	struct badbatch_consumer *up = mem_consumer(ring, 0, 0), *down;
+	struct badbatch_producer *p = mem_producer(ring, 0);
+	struct badbatch_consumer_config dc = { .wait = {
+		.strategy = BADBATCH_WAIT_YIELD } };
+	uint64_t counter = 0, limit, seq, t0, took;
+
+	dc.deps = 1ULL << badbatch_consumer_id(up);
+	CHECK_EQ(badbatch_consumer_attach(ring, &dc, &down), 0);
+	publish_n(p, 2, &counter);
+	CHECK_EQ(badbatch_claim(p, 1, &seq), 0);	/* never published */
+	CHECK_EQ(badbatch_halt(ring), 0);
+	CHECK_EQ(badbatch_wait_for(up, &limit), 0);
+	CHECK_EQ(limit, 2);
+	CHECK_EQ(badbatch_advance(up, 2), 0);
+	/* The cursor's consumer waits for the claim, then gives up. */
+	t0 = ut_now_ns();
+	CHECK_EQ(badbatch_wait_for(up, &limit), -ESHUTDOWN);
+	took = ut_now_ns() - t0;
+	CHECKF(took >= 900000000ULL && took < 10000000000ULL, "took %llu ns",
+	       (unsigned long long)took);
+	/* The join got both events, then nothing more comes from its input. */
+	CHECK_EQ(badbatch_wait_for(down, &limit), 0);
+	CHECK_EQ(limit, 2);
+	CHECK_EQ(badbatch_advance(down, 2), 0);
+	CHECK_EQ(badbatch_wait_for(down, &limit), -ESHUTDOWN);
+	badbatch_producer_close(p);
+	badbatch_consumer_close(down);
+	badbatch_consumer_close(up);
+	badbatch_close(ring);
+}
+
 /* What the kernel stores for the slots of a producer that died. */
 static void abandon(struct badbatch_producer *p, uint64_t seq)
 {

@@ -16,28 +16,47 @@ static inline __u64 bb_limit_now(const struct badbatch_consumer *c,
 	return bb_consumer_limit(&c->part.view, c->id, c->seq, max);
 }
 
+/* How long a halted consumer waits for events nobody hands on. */
+#define BB_HALT_GRACE_NS	1000000000ULL
+
 /*
  * Once halted, the consumer still gets what was published before: look
  * again after reading the status. The acquire pairs with the kernel's
  * halt (ordered after every publication the halting task saw). -EAGAIN:
- * consumers this one follows still hold such events, so it is not done.
+ * not done yet, because the consumers this one follows still hold
+ * published events, or (following the cursor) claims taken before the
+ * halt may still be published. Those may never come (a dead producer, an
+ * input that already returned): after BB_HALT_GRACE_NS without a
+ * readable event, -ESHUTDOWN all the same.
  */
-static int bb_drain_or_shutdown(const struct badbatch_consumer *c, __u32 max,
+static int bb_drain_or_shutdown(struct badbatch_consumer *c, __u32 max,
 				__u64 *limit)
 {
 	const struct bb_view *v = &c->part.view;
+	bool pending;
+	__u64 now;
 
 	(void)bb_load_acquire(&v->hdr->status);
 	*limit = bb_limit_now(c, max);
-	if (*limit > c->seq)
+	if (*limit > c->seq) {
+		c->halt_wait_since = 0;
 		return 0;
-	if (bb_load(&v->hdr->consumers[c->id].deps) &&
-	    bb_published_limit(v, c->seq, 1) > c->seq)
-		return -EAGAIN;
-	return -ESHUTDOWN;
+	}
+	if (bb_load(&v->hdr->consumers[c->id].deps))
+		pending = bb_published_limit(v, c->seq, 1) > c->seq;
+	else
+		pending = bb_load(&v->prod->claim) > c->seq;
+	if (!pending)
+		return -ESHUTDOWN;
+	now = bb_now_ns();
+	if (!c->halt_wait_since)
+		c->halt_wait_since = now;
+	else if (now - c->halt_wait_since >= BB_HALT_GRACE_NS)
+		return -ESHUTDOWN;
+	return -EAGAIN;
 }
 
-/* Halted, upstream still draining: yield, within the timeout. */
+/* Halted, events still pending: yield, within the timeout. */
 static int bb_drain_wait(const struct badbatch_consumer *c,
 			 struct bb_backoff *b)
 {
@@ -57,7 +76,7 @@ static int bb_drain_wait(const struct badbatch_consumer *c,
 }
 
 /* The slow path: nothing readable; wait with the strategy. */
-static int bb_wait_limit(const struct badbatch_consumer *c, __u32 max,
+static int bb_wait_limit(struct badbatch_consumer *c, __u32 max,
 			 __u64 *limit)
 {
 	struct bb_backoff b;

@@ -73,6 +73,7 @@ struct badbatch_consumer {
 	__u64 seq;		/* next event to read */
 	__u64 limit;		/* first event not known to be readable */
 	__u64 abandoned;
+	__u64 halt_wait_since;	/* halted, waiting for pending events: ns */
 	__u32 id;
 	__u32 max_batch;
 };
