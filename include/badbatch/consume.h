@@ -73,6 +73,20 @@ static inline __u64 bb_consumer_limit(const struct bb_view *v,
 }
 
 /*
+ * Consumer id has read everything up to seq and the ring is halted: may
+ * more still come? Yes while the producers' claim frontier is ahead of a
+ * consumer of the cursor (claims taken before the halt may be published
+ * after it), or the consumers it follows hold published events.
+ */
+static inline bool bb_halt_pending(const struct bb_view *v, unsigned int id,
+				   __u64 seq)
+{
+	if (bb_load(&v->hdr->consumers[id].deps))
+		return bb_published_limit(v, seq, 1) > seq;
+	return bb_load(&v->prod->claim) > seq;
+}
+
+/*
  * Mark every event before seq as finished by consumer id and report which
  * sleepers may now be able to run (BB_WAKE_* bits, 0 almost always). The
  * release store pairs with the acquire loads in bb_gating_min() and

@@ -33,7 +33,6 @@ static int bb_drain_or_shutdown(struct badbatch_consumer *c, __u32 max,
 				__u64 *limit)
 {
 	const struct bb_view *v = &c->part.view;
-	bool pending;
 	__u64 now;
 
 	(void)bb_load_acquire(&v->hdr->status);
@@ -42,11 +41,7 @@ static int bb_drain_or_shutdown(struct badbatch_consumer *c, __u32 max,
 		c->halt_wait_since = 0;
 		return 0;
 	}
-	if (bb_load(&v->hdr->consumers[c->id].deps))
-		pending = bb_published_limit(v, c->seq, 1) > c->seq;
-	else
-		pending = bb_load(&v->prod->claim) > c->seq;
-	if (!pending)
+	if (!bb_halt_pending(v, c->id, c->seq))
 		return -ESHUTDOWN;
 	now = bb_now_ns();
 	if (!c->halt_wait_since)
@@ -66,8 +61,7 @@ static int bb_drain_wait(const struct badbatch_consumer *c,
 		now = bb_now_ns();
 		/* Halted before the first step: the clock starts now. */
 		if (!b->deadline)
-			b->deadline = timeout > UINT64_MAX - now ?
-				      UINT64_MAX : now + timeout;
+			b->deadline = bb_deadline(now, timeout);
 		if (now >= b->deadline)
 			return -ETIMEDOUT;
 	}

@@ -129,6 +129,13 @@ BB_HIDDEN int bb_waitcfg_resolve(struct bb_waitcfg *out,
 BB_HIDDEN int bb_backoff(const struct bb_part *p, struct bb_backoff *b,
 			 __u64 seq);
 
+/* now + timeout, saturated: the kernel takes signed nanoseconds. */
+static inline __u64 bb_deadline(__u64 now, __u64 timeout)
+{
+	return timeout > (__u64)INT64_MAX - now ? (__u64)INT64_MAX :
+						  now + timeout;
+}
+
 static inline void bb_backoff_init(struct bb_backoff *b)
 {
 	b->iter = 0;

@@ -70,16 +70,12 @@ static int bb_claim_wait(struct badbatch_producer *p, __u32 n, __u64 *lo,
 
 int badbatch_claim(struct badbatch_producer *p, uint32_t n, uint64_t *seq)
 {
+	int rc = badbatch_try_claim(p, n, seq);
 	__u64 lo;
-	int rc;
 
-	if (bb_unlikely(bb_bad_count(&p->part.view, n)))
-		return -EINVAL;
-	if (bb_unlikely(bb_part_halted(&p->part)))
-		return -ESHUTDOWN;
-	rc = bb_claim_now(p, n, &lo);
-	if (bb_unlikely(rc))
-		rc = bb_claim_wait(p, n, &lo, rc);
+	if (bb_likely(rc != -EAGAIN && rc != -EBUSY))
+		return rc;
+	rc = bb_claim_wait(p, n, &lo, rc);
 	if (!rc)
 		*seq = lo;
 	return rc;

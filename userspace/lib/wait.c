@@ -85,11 +85,7 @@ int bb_backoff(const struct bb_part *p, struct bb_backoff *b, __u64 seq)
 		return -ESHUTDOWN;
 	if (w->timeout_ns) {
 		if (iter == 0) {
-			__u64 now = bb_now_ns();
-
-			/* The kernel takes deadlines as signed nanoseconds. */
-			b->deadline = w->timeout_ns > (__u64)INT64_MAX - now ?
-				      (__u64)INT64_MAX : now + w->timeout_ns;
+			b->deadline = bb_deadline(bb_now_ns(), w->timeout_ns);
 		} else if (iter % BB_CLOCK_EVERY == 0 ||
 			   (iter >= w->spin &&
 			    w->strategy != BB_WAIT_BUSY_SPIN)) {
