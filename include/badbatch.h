@@ -52,22 +52,30 @@ struct badbatch_consumer;	/* a consumer attached to a ring */
 #define BADBATCH_NAME_MAX	64	/* ring name, including the NUL */
 
 /*
- * How a producer waits for capacity and a consumer waits for events.
- * Zero (DEFAULT) takes the ring's default; a ring created with DEFAULT
- * records BLOCK.
+ * How a producer waits for capacity and a consumer (or worker) waits for
+ * events. Zero (DEFAULT) takes the ring's default; a ring created with
+ * DEFAULT records BLOCK. The same strategies, with the same meaning, serve
+ * threads of one process and processes sharing a ring.
  *
- * BUSY_SPIN	poll without pause, lowest latency, burns a CPU.
+ * BUSY_SPIN	poll in a tight loop, lowest latency, burns a CPU.
+ * BUSY_SPIN_PAUSE  as BUSY_SPIN with the CPU's pause hint between polls
+ *		(kinder to a hyperthread sibling and to the memory bus).
  * YIELD	poll spin times, then sched_yield() between polls.
  * SLEEP	poll spin times, then sched_yield() as often as the
  *		yield field says, then nap sleep_ns between polls.
- * BLOCK	poll spin times, then sleep in the kernel until woken. Publishers
- *		and consumers enter the kernel to wake only when a sleeper
- *		announced itself in shared memory.
+ * BLOCK	poll spin times, then sleep in the kernel until woken. This is
+ *		lite-blocking: publishers and consumers enter the kernel to
+ *		wake only when a sleeper announced itself in shared memory
+ *		(the NEED_WAKEUP protocol), so under load a publish costs no
+ *		system call. LITE_BLOCK names the same strategy.
  * TIMEOUT_BLOCK BLOCK with a mandatory timeout_ns.
+ * PHASED_BACKOFF  poll spin times, then sched_yield() yield times, then
+ *		block in the kernel as BLOCK does.
  *
  * Every strategy honours timeout_ns (0 = wait forever) with -ETIMEDOUT
  * and returns -ESHUTDOWN once the ring is halted. Memory rings (see the
- * end of this file) have no kernel: BLOCK and TIMEOUT_BLOCK act as SLEEP.
+ * end of this file) have no kernel: BLOCK, TIMEOUT_BLOCK and the last
+ * phase of PHASED_BACKOFF act as SLEEP.
  */
 enum badbatch_wait {
 	BADBATCH_WAIT_DEFAULT = 0,
@@ -76,6 +84,9 @@ enum badbatch_wait {
 	BADBATCH_WAIT_SLEEP,
 	BADBATCH_WAIT_BLOCK,
 	BADBATCH_WAIT_TIMEOUT_BLOCK,
+	BADBATCH_WAIT_BUSY_SPIN_PAUSE,
+	BADBATCH_WAIT_PHASED_BACKOFF,
+	BADBATCH_WAIT_LITE_BLOCK = BADBATCH_WAIT_BLOCK,
 };
 
 /* Ring geometry for badbatch_create() and badbatch_memring_create(). */
@@ -93,7 +104,8 @@ struct badbatch_config {
 struct badbatch_wait_config {
 	enum badbatch_wait strategy;
 	uint32_t spin;		/* polls before yielding/napping/blocking */
-	uint32_t yield;		/* SLEEP: yields before napping */
+	uint32_t yield;		/* SLEEP: yields before napping; */
+				/* PHASED_BACKOFF: yields before blocking */
 	uint32_t sleep_ns;	/* SLEEP: length of one nap */
 	uint64_t timeout_ns;	/* per wait; 0 = none (TIMEOUT_BLOCK needs one) */
 };
@@ -135,6 +147,21 @@ struct badbatch_stats {
 	uint64_t bytes;		/* memory held by the ring */
 	uint64_t rings;		/* rings alive in the whole module */
 	uint64_t abandoned;	/* slots dead producers left, flagged */
+};
+
+#define BADBATCH_NO_ID	0xffffffffU	/* failure not from a consumer */
+
+/*
+ * Why a ring halted (badbatch_get_failure()): the first failure reported
+ * with badbatch_consumer_fail() or badbatch_producer_fail(), which also
+ * halted the ring. error is 0 when the ring was halted without one
+ * (badbatch_halt() and friends).
+ */
+struct badbatch_failure {
+	int error;		/* positive errno the participant reported */
+	uint32_t consumer_id;	/* the failing consumer or worker, or */
+				/* BADBATCH_NO_ID (a producer, the creator) */
+	uint64_t seq;		/* the event it failed on */
 };
 
 /*
@@ -435,6 +462,352 @@ BADBATCH_API int badbatch_consumer_fd(const struct badbatch_consumer *c);
 
 /* badbatch_consumer_halt() - halt the ring, as badbatch_halt(). */
 BADBATCH_API int badbatch_consumer_halt(struct badbatch_consumer *c);
+
+/* ---- Failures ---------------------------------------------------------- */
+
+/*
+ * badbatch_consumer_fail() - halt the ring because this consumer cannot
+ * go on, recording why: its id, the event seq it failed on and a positive
+ * errno. Producers waiting for capacity and every consumer then get
+ * -ESHUTDOWN (consumers after draining what was published) and read the
+ * record with badbatch_get_failure(). The first failure wins.
+ *
+ * Return: 0, -EINVAL (error not in 1..4095), -ESHUTDOWN (already halted:
+ * nothing recorded).
+ */
+BADBATCH_API int badbatch_consumer_fail(struct badbatch_consumer *c,
+					uint64_t seq, int error);
+
+/* badbatch_producer_fail() - as badbatch_consumer_fail(), for a producer. */
+BADBATCH_API int badbatch_producer_fail(struct badbatch_producer *p,
+					uint64_t seq, int error);
+
+/*
+ * badbatch_get_failure() - why the ring halted (one read of shared memory).
+ * Return: 0 and *f (f->error 0: halted without a failure), -EAGAIN (not
+ * halted), -EACCES (name-only handle).
+ */
+BADBATCH_API int badbatch_get_failure(const struct badbatch *ring,
+				      struct badbatch_failure *f);
+BADBATCH_API int
+badbatch_consumer_get_failure(const struct badbatch_consumer *c,
+			      struct badbatch_failure *f);
+BADBATCH_API int
+badbatch_producer_get_failure(const struct badbatch_producer *p,
+			      struct badbatch_failure *f);
+
+/* ---- Translators: claim, fill, publish in one call --------------------- */
+
+/*
+ * Fills the slot of event seq; index counts the events of one call from 0.
+ * The slot is published whatever the translator does.
+ */
+typedef void (*badbatch_translator_fn)(void *arg, void *slot, uint64_t seq,
+				       uint32_t index);
+
+/*
+ * badbatch_publish_event() - claim one slot (waiting with the producer's
+ * strategy), let fn fill it, publish it.
+ * Return: 0 or a badbatch_claim() error (nothing claimed, fn not called),
+ * or the wakeup error of badbatch_publish() (published nonetheless).
+ */
+BADBATCH_API int badbatch_publish_event(struct badbatch_producer *p,
+					badbatch_translator_fn fn, void *arg);
+
+/*
+ * badbatch_publish_events() - claim n consecutive slots at once, call fn
+ * for each (index 0..n-1), publish them together.
+ * Return: as badbatch_publish_event(); -EINVAL when n is 0 or larger
+ * than the ring.
+ */
+BADBATCH_API int badbatch_publish_events(struct badbatch_producer *p,
+					 uint32_t n, badbatch_translator_fn fn,
+					 void *arg);
+
+/*
+ * badbatch_try_publish_event(), badbatch_try_publish_events() - the same
+ * without waiting: -EAGAIN when the ring has no room for all n now (fn not
+ * called, nothing claimed), -EBUSY when other producers kept winning the
+ * race.
+ */
+BADBATCH_API int badbatch_try_publish_event(struct badbatch_producer *p,
+					    badbatch_translator_fn fn,
+					    void *arg);
+BADBATCH_API int badbatch_try_publish_events(struct badbatch_producer *p,
+					     uint32_t n,
+					     badbatch_translator_fn fn,
+					     void *arg);
+
+/*
+ * badbatch_has_capacity() - could a claim of n slots succeed now without
+ * waiting? (A hint on multi-producer rings.) false on a halted ring.
+ */
+BADBATCH_API bool badbatch_has_capacity(struct badbatch_producer *p,
+					uint32_t n);
+
+/* ---- Poller: the consumer drives its own loop -------------------------- */
+
+/* What badbatch_poll() found. */
+enum badbatch_poll_state {
+	BADBATCH_POLL_PROCESSING,	/* handed events to the handler */
+	BADBATCH_POLL_GATING,	/* published, but a consumer followed is behind */
+	BADBATCH_POLL_IDLE,	/* nothing published beyond this consumer */
+};
+
+/*
+ * badbatch_poll() - hand every event readable now (at most max_batch, 0 =
+ * the consumer's) to fn, without waiting and without a system call unless
+ * a sleeper must be woken. For event loops: wait for EPOLLIN on
+ * badbatch_consumer_fd() (or on nothing), then poll until IDLE or GATING.
+ * @state: receives what was found (may be NULL).
+ *
+ * Handler return values, abandoned events and advancing are as in
+ * badbatch_consume().
+ *
+ * Return: events handed to fn (0 with state IDLE or GATING), fn's
+ * negative value, -ESHUTDOWN (halted and drained), or the wakeup error of
+ * badbatch_advance().
+ */
+BADBATCH_API int badbatch_poll(struct badbatch_consumer *c,
+			       badbatch_handler_fn fn, void *ctx,
+			       uint32_t max_batch,
+			       enum badbatch_poll_state *state);
+
+/* ---- Work pools: each event to exactly one of N workers ---------------- */
+
+struct badbatch_worker;		/* a worker of a work pool */
+
+#define BADBATCH_MAX_POOLS	64	/* pool ids are 0..63 per ring */
+
+struct badbatch_worker_config {
+	uint32_t pool;		/* pool id 0..63: workers that give the */
+				/* same id (in any process) share events */
+	uint64_t deps;		/* as for a consumer; the same for every */
+				/* worker of a pool */
+	bool want_id;		/* the worker is a consumer too: its id */
+	uint32_t id;
+	uint32_t max_batch;	/* events claimed at once; 0 = 1 */
+	struct badbatch_wait_config wait;
+};
+
+/*
+ * badbatch_worker_attach() - join work pool cfg->pool of the ring as a new
+ * worker. The worker is a consumer with its own id (downstream consumers
+ * follow a pool by naming every worker's id in their deps). The first
+ * worker of a pool starts it where a consumer with the same deps would
+ * start; later ones join where the pool is.
+ *
+ * Return: as badbatch_consumer_attach(), and -EINVAL (pool id out of
+ * range, or deps unlike those of the pool's other workers), -EOPNOTSUPP
+ * (a memory ring, or a module without work pools).
+ */
+BADBATCH_API int
+badbatch_worker_attach(struct badbatch *ring,
+		       const struct badbatch_worker_config *cfg,
+		       struct badbatch_worker **wp);
+
+/*
+ * badbatch_worker_close() - leave the pool (NULL is ignored). Events this
+ * worker claimed are handled before it returns from badbatch_work(), so
+ * between calls it holds none and leaving loses nothing.
+ */
+BADBATCH_API void badbatch_worker_close(struct badbatch_worker *w);
+
+/* badbatch_worker_id() - the worker's consumer id. */
+BADBATCH_API uint32_t badbatch_worker_id(const struct badbatch_worker *w);
+
+/*
+ * badbatch_work() - wait for events no other worker of the pool took,
+ * claim up to max_batch of them and hand each to fn (end_of_batch on the
+ * last one handed over); abandoned events are skipped and counted.
+ *
+ * When fn returns a negative value, the event stays claimed by this
+ * worker and is handed over again, first, by the next call: a worker's
+ * claim never goes back to the pool, so nothing is lost or handled twice
+ * by two workers.
+ *
+ * Return: events handed to fn, fn's negative value, -ECANCELED (the pool
+ * was halted and this worker holds no claim), -ESHUTDOWN (the ring halted
+ * and nothing is left for the pool), -ETIMEDOUT, -EINTR.
+ */
+BADBATCH_API int badbatch_work(struct badbatch_worker *w,
+			       badbatch_handler_fn fn, void *ctx);
+
+/*
+ * badbatch_worker_skip() - drop the first event this worker holds after
+ * fn refused it (count it as handled). Return: 0, or -ENOENT (none held).
+ */
+BADBATCH_API int badbatch_worker_skip(struct badbatch_worker *w);
+
+/*
+ * badbatch_pool_halt() - halt the worker's pool in every process: each of
+ * its workers finishes the events it claimed, then badbatch_work()
+ * returns -ECANCELED. Events no worker claimed stay in the ring.
+ */
+BADBATCH_API int badbatch_pool_halt(struct badbatch_worker *w);
+
+/* badbatch_worker_abandoned() - abandoned events this worker skipped. */
+BADBATCH_API uint64_t
+badbatch_worker_abandoned(const struct badbatch_worker *w);
+
+/* badbatch_worker_fd() - its descriptor (poll(2): EPOLLIN), or -1. */
+BADBATCH_API int badbatch_worker_fd(const struct badbatch_worker *w);
+
+/* ---- Event processors and topologies ---------------------------------- */
+
+/* What an exception handler decides about a failed event. */
+enum badbatch_error_action {
+	BADBATCH_ERROR_HALT = 0,	/* stop; halt the ring with a failure */
+	BADBATCH_ERROR_CONTINUE,	/* count the event done, go on */
+};
+
+/*
+ * One handler, run by its own thread (an event processor) or, for a work
+ * pool stage, by each of its workers. Only on_event is required; ctx is
+ * the handler's own state, passed to every callback.
+ */
+struct badbatch_handler {
+	const char *name;	/* thread name (15 bytes kept); NULL: "bb-<stage>" */
+	void *ctx;
+	/* Return 0 when done with the event, a negative errno on failure. */
+	int (*on_event)(void *ctx, void *event, uint64_t seq,
+			bool end_of_batch);
+	/* Before the first event; a negative errno stops the processor */
+	/* and halts the ring with that failure (seq = its start). */
+	int (*on_start)(void *ctx);
+	/* After the last event, whatever stopped the processor. */
+	void (*on_shutdown)(void *ctx);
+	/* Before each batch: its size and how many more events are */
+	/* published beyond it (the processor's backlog). */
+	void (*on_batch_start)(void *ctx, uint64_t batch_size,
+			       uint64_t queue_depth);
+	/* No event for wait.timeout_ns; seq is the one awaited. */
+	void (*on_timeout)(void *ctx, uint64_t seq);
+	/* The exception handler: on_event failed with err on event seq. */
+	/* NULL: BADBATCH_ERROR_HALT. */
+	enum badbatch_error_action (*on_error)(void *ctx, int err,
+					       void *event, uint64_t seq);
+	uint32_t max_batch;	/* events per batch at most; 0: slot_count */
+	bool pin;		/* pin the thread to CPU cpu */
+	uint32_t cpu;
+	bool want_id;		/* ask for consumer id id (for other */
+	uint32_t id;		/* processes' deps); ignored by pools */
+	uint64_t deps;		/* consumer ids of other processes (or */
+				/* attached directly) this stage also follows */
+	struct badbatch_wait_config wait; /* timeout_ns: on_timeout period */
+};
+
+struct badbatch_topology;	/* processors over one ring, in one process */
+
+/* BADBATCH_STAGE(i) - the bit of stage i in an "after" mask. */
+#define BADBATCH_STAGE(i)	(1ULL << (i))
+
+/*
+ * badbatch_topology_create() - an empty topology over the ring. Stages
+ * attach their consumers as they are added, so add them all before
+ * producing; threads start with badbatch_topology_start().
+ * Return: 0, -ENOMEM.
+ */
+BADBATCH_API int badbatch_topology_create(struct badbatch *ring,
+					  struct badbatch_topology **tp);
+
+/*
+ * badbatch_topology_add() - add a stage run by one processor thread.
+ * @h: the handler (copied).
+ * @after: BADBATCH_STAGE() bits of earlier stages it follows; 0 (and no
+ *         h->deps): it follows the producers. Stages with the same
+ *         "after" run in parallel on every event (multicast); a stage
+ *         after one stage is a pipeline step; after several, a join.
+ *
+ * Return: the stage number (0, 1, ...), or -EINVAL (no on_event, an
+ * unknown stage in after, started already), -ENOSPC (64 stages), or a
+ * badbatch_consumer_attach() error.
+ */
+BADBATCH_API int badbatch_topology_add(struct badbatch_topology *t,
+				       const struct badbatch_handler *h,
+				       uint64_t after);
+
+/*
+ * badbatch_topology_add_pool() - add a work pool stage: nworkers threads,
+ * each event handled by exactly one of them. handlers[i] is worker i's
+ * (each has its own ctx, name and pin). Later stages that follow the
+ * stage follow every worker. @pool: the ring's pool id to use (0..63),
+ * which workers in other processes may join too.
+ *
+ * Return: the stage number, or as badbatch_topology_add() and
+ * badbatch_worker_attach().
+ */
+BADBATCH_API int
+badbatch_topology_add_pool(struct badbatch_topology *t,
+			   const struct badbatch_handler *handlers,
+			   uint32_t nworkers, uint32_t pool, uint64_t after);
+
+/*
+ * badbatch_topology_consumer_ids() - the consumer ids of a stage (one, or
+ * one per worker), as a mask for consumers attached elsewhere to follow.
+ * 0 for an unknown stage.
+ */
+BADBATCH_API uint64_t
+badbatch_topology_consumer_ids(const struct badbatch_topology *t, int stage);
+
+/*
+ * badbatch_topology_start() - start every stage's threads (named, pinned
+ * as asked), each calling on_start and then handling events.
+ * Return: 0, -EALREADY, or the errno of pthread_create(),
+ * pthread_setaffinity_np() (-EINVAL: no such CPU), in which case no
+ * thread is left running and the topology may be started again.
+ */
+BADBATCH_API int badbatch_topology_start(struct badbatch_topology *t);
+
+/*
+ * badbatch_topology_halt() - stop every processor abruptly: each finishes
+ * the batch in hand (a worker, its claim), calls on_shutdown and exits.
+ * Does not halt the ring. Returns at once; badbatch_topology_join()
+ * waits.
+ */
+BADBATCH_API void badbatch_topology_halt(struct badbatch_topology *t);
+
+/*
+ * badbatch_topology_shutdown() - drain, then stop: every event published
+ * when it is called is handled by every stage that must see it, then the
+ * processors stop (events published later may be handled or not). With a
+ * timeout_ns (0: none) it halts the processors when the time is up.
+ * Then joins.
+ * Return: 0, -ETIMEDOUT (halted before draining), or as
+ * badbatch_topology_join().
+ */
+BADBATCH_API int badbatch_topology_shutdown(struct badbatch_topology *t,
+					    uint64_t timeout_ns);
+
+/*
+ * badbatch_topology_join() - wait until every processor has stopped (by
+ * halt, shutdown, a failure or a halted ring).
+ * Return: 0, or the first failure: the negative errno an on_event or
+ * on_start returned and on_error chose to halt on, or -ESHUTDOWN when
+ * the ring was halted by someone else before the processors were done.
+ */
+BADBATCH_API int badbatch_topology_join(struct badbatch_topology *t);
+
+/* What a stage did (badbatch_topology_stage_stats()). */
+struct badbatch_stage_stats {
+	uint64_t events;	/* handed to on_event and done */
+	uint64_t batches;
+	uint64_t errors;	/* on_event failures (continued or not) */
+	uint64_t abandoned;	/* events dead producers left, skipped */
+	uint64_t seq;		/* next event (for a pool: the pool's) */
+	int error;		/* why it stopped: 0 or a negative errno */
+};
+
+/* Return: 0, or -EINVAL (no such stage). Sums a pool's workers. */
+BADBATCH_API int
+badbatch_topology_stage_stats(const struct badbatch_topology *t, int stage,
+			      struct badbatch_stage_stats *st);
+
+/*
+ * badbatch_topology_destroy() - halt, join, detach every stage and free
+ * (NULL is ignored). The ring handle stays the caller's.
+ */
+BADBATCH_API void badbatch_topology_destroy(struct badbatch_topology *t);
 
 /* ---- Memory rings: for tests and benchmarks --------------------------- */
 

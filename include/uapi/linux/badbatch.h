@@ -44,7 +44,9 @@ enum bb_wait_strategy {
 	BB_WAIT_SLEEP = 2,
 	BB_WAIT_BLOCK = 3,
 	BB_WAIT_TIMEOUT_BLOCK = 4,
-	BB_WAIT_STRATEGY_MAX = BB_WAIT_TIMEOUT_BLOCK
+	BB_WAIT_BUSY_SPIN_PAUSE = 5,
+	BB_WAIT_PHASED_BACKOFF = 6,
+	BB_WAIT_STRATEGY_MAX = BB_WAIT_PHASED_BACKOFF
 };
 
 enum bb_role {
@@ -80,6 +82,10 @@ struct bb_create {
 #define BB_ATTACH_FD		(1U << 1)	/* the ring ring_fd is bound to */
 #define BB_ATTACH_NAME		(1U << 2)	/* the ring called name */
 #define BB_ATTACH_FLAGS_ALL	(BB_ATTACH_SELF | BB_ATTACH_FD | BB_ATTACH_NAME)
+/* Modifier, with one of the above: the consumer joins work pool "pool". */
+#define BB_ATTACH_POOL		(1U << 3)
+
+#define BB_MAX_POOLS		64	/* work pool ids per ring */
 
 /*
  * BB_IOC_ATTACH: bind this fd to a ring as a participant. A consumer
@@ -93,7 +99,9 @@ struct bb_attach {
 	__u32 consumer_id;	/* in: BB_ID_ANY or a wanted id; out: given id */
 	__u64 deps;		/* consumer ids this consumer follows */
 	char name[BB_NAME_MAX];	/* for BB_ATTACH_NAME */
-	__u64 reserved[2];
+	__u32 pool;		/* for BB_ATTACH_POOL: 0..BB_MAX_POOLS-1 */
+	__u32 reserved32;
+	__u64 reserved[1];
 };
 
 /* BB_IOC_INFO: geometry, role and the mmap offsets of every region. */
@@ -119,7 +127,9 @@ struct bb_info {
 	__u64 self_len;
 	__u64 slots_off;	/* slot_count * slot_size bytes */
 	__u64 slots_len;
-	__u64 reserved[4];
+	__u64 pools_off;	/* struct bb_pool_entry[BB_MAX_POOLS]: */
+	__u64 pools_len;	/* consumers only, writable; else 0 */
+	__u64 reserved[2];
 };
 
 /* bb_wait.flags */
@@ -187,7 +197,22 @@ struct bb_stats {
 	__u64 bytes;		/* memory held by the ring */
 	__u64 rings;		/* rings alive in the whole module */
 	__u64 abandoned;	/* slots dead producers left, flagged */
-	__u64 reserved[3];
+	__u64 fail_seq;		/* the failure recorded by BB_IOC_FAIL */
+	__s32 fail_error;	/* 0: none */
+	__u32 fail_by;		/* consumer id, or BB_ID_ANY */
+	__u64 reserved[1];
+};
+
+/*
+ * BB_IOC_FAIL: halt the ring as BB_IOC_HALT does, recording why: the
+ * caller's consumer id (BB_ID_ANY for producers and the creator's
+ * handle), the event it failed on and a positive errno. Only the first
+ * failure is kept; on a ring already halted it fails with -ESHUTDOWN.
+ */
+struct bb_fail {
+	__u64 seq;
+	__s32 error;		/* 1..4095 */
+	__u32 reserved;
 };
 
 #define BB_IOC_MAGIC	0xBB
@@ -200,6 +225,7 @@ struct bb_stats {
 #define BB_IOC_PUBLISH	_IOW(BB_IOC_MAGIC, 0x07, struct bb_publish)
 #define BB_IOC_HALT	_IO(BB_IOC_MAGIC, 0x08)
 #define BB_IOC_STATS	_IOR(BB_IOC_MAGIC, 0x09, struct bb_stats)
+#define BB_IOC_FAIL	_IOW(BB_IOC_MAGIC, 0x0a, struct bb_fail)
 
 /*
  * Shared pages. Everything below is written either by the kernel only
@@ -242,7 +268,14 @@ struct bb_ring_header {
 	 */
 	__u32 topo_seq;
 	__u64 gating_mask;	/* consumers producers gate on */
-	__u8 pad1[BB_CACHELINE - 24];
+	/*
+	 * Why the ring halted (BB_IOC_FAIL): written before status becomes
+	 * HALTED with release ordering; read after an acquire of status.
+	 */
+	__u64 fail_seq;
+	__s32 fail_error;	/* positive errno; 0: halted without one */
+	__u32 fail_by;		/* consumer id, or BB_ID_ANY */
+	__u8 pad1[BB_CACHELINE - 40];
 
 	/*
 	 * Need-wakeup announcements: the count of tasks asleep (or about to
@@ -271,6 +304,20 @@ struct bb_producer_page {
  */
 #define BB_AVAIL_ROUND_MASK	0x7fffffffU
 #define BB_AVAIL_ABANDONED	0x80000000U
+
+/*
+ * Work pools: one page of entries, mapped writable by every consumer of
+ * the ring (BB_IOC_INFO pools_off/pools_len). Workers of pool p claim
+ * events by compare-and-swap on entry p's next. The kernel sets next
+ * (and clears halted) when the first member of an empty pool attaches
+ * and never reads either: they are the workers' business.
+ */
+struct bb_pool_entry {
+	__u64 next;		/* 1 + the first event no worker claimed */
+	__u32 halted;		/* non-zero: the pool's workers stop */
+	__u32 members;		/* kernel-written: workers attached now */
+	__u8 pad0[BB_CACHELINE - 16];
+};
 
 /* Each consumer's own page. */
 struct bb_consumer_page {
