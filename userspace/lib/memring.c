@@ -55,7 +55,7 @@ static int bb_mem_check(const struct badbatch_config *cfg)
 	    cfg->slot_size < 8 || cfg->slot_size > BB_MAX_SLOT_SIZE ||
 	    cfg->slot_size % 8 || cfg->max_consumers > BB_MAX_CONSUMERS ||
 	    (cfg->flags & ~BB_RING_FLAGS_ALL) ||
-	    cfg->wait > BADBATCH_WAIT_TIMEOUT_BLOCK)
+	    (__u32)cfg->wait > BB_LIB_WAIT_MAX)
 		return -EINVAL;
 	return 0;
 }
