@@ -178,4 +178,20 @@ BB_HIDDEN void bb_mem_detach(struct bb_memring *m, const struct bb_part *p,
 BB_HIDDEN void bb_mem_halt(struct bb_memring *m);
 BB_HIDDEN void bb_mem_put(struct bb_memring *m);
 
+/*
+ * ---- Wait strategies, failures, translators, poller (lib branch) ----
+ * The highest enum badbatch_wait the library accepts; the hand-out loop
+ * badbatch_consume() and badbatch_poll() share (consume.c); the failure
+ * record of memory rings (memring.c).
+ */
+#define BB_LIB_WAIT_MAX		BADBATCH_WAIT_PHASED_BACKOFF
+
+BB_HIDDEN int bb_consumer_readable(struct badbatch_consumer *c, __u32 max,
+				   __u64 *limit, bool wait);
+BB_HIDDEN int bb_consumer_hand_out(struct badbatch_consumer *c, __u64 limit,
+				   badbatch_handler_fn fn, void *ctx);
+BB_HIDDEN int bb_mem_fail(struct bb_memring *m, __u64 seq, int error,
+			  __u32 by);
+/* ---- end of the lib branch block ---- */
+
 #endif /* _BADBATCH_LIB_INTERNAL_H */
