@@ -598,8 +598,8 @@ struct badbatch_worker_config {
  * start; later ones join where the pool is.
  *
  * Return: as badbatch_consumer_attach(), and -EINVAL (pool id out of
- * range, or deps unlike those of the pool's other workers), -EOPNOTSUPP
- * (a memory ring, or a module without work pools).
+ * range, or deps unlike those of the pool's other workers; also what a
+ * module older than work pools says), -EOPNOTSUPP (a memory ring).
  */
 BADBATCH_API int
 badbatch_worker_attach(struct badbatch *ring,

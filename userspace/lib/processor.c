@@ -57,13 +57,16 @@ static struct badbatch_consumer *bb_proc_consumer(const struct bb_proc *p)
  */
 static void bb_proc_fail(struct bb_proc *p, __u64 seq, int err)
 {
-	int e = -err;
+	int e = -err, rc;
 
 	bb_store(&p->error, err);
 	bb_topo_record_error(p->t, err);
 	if (e < 1 || e > 4095)
 		e = EIO;
-	badbatch_consumer_fail(bb_proc_consumer(p), seq, e);
+	rc = badbatch_consumer_fail(bb_proc_consumer(p), seq, e);
+	/* Whatever kept the record out, the ring must halt: never a hang. */
+	if (rc && rc != -ESHUTDOWN)
+		badbatch_consumer_halt(bb_proc_consumer(p));
 }
 
 /* Events published (multi-producer: claimed) beyond the batch. */
