@@ -2,8 +2,8 @@
 /*
  * libbadbatch on memory rings with threads: every waiting strategy on
  * both sides (producers waiting for capacity, consumers for events),
- * timeouts, halt, a consumer leaving under a blocked producer, and a
- * multi-producer pipeline through badbatch_consume().
+ * timeouts and halt for each, a consumer leaving under a blocked
+ * producer, and a multi-producer pipeline through badbatch_consume().
  */
 #include <string.h>
 
@@ -196,6 +196,27 @@ TEST(lib_wait_block_without_kernel)
 		   UT_N(20000), 2, 8, false, 5);
 }
 
+TEST(lib_wait_busy_spin_pause)
+{
+	run_stream(BADBATCH_WAIT_BUSY_SPIN_PAUSE, 0, 1, UT_N(40000), 1, 8,
+		   false, 0);
+}
+
+/* Phased back-off with its default phases; memory rings nap last. */
+TEST(lib_wait_phased_backoff)
+{
+	run_stream(BADBATCH_WAIT_PHASED_BACKOFF, 0, 2, UT_N(30000), 2, 8,
+		   true, 0);
+	run_stream(BADBATCH_WAIT_PHASED_BACKOFF, 10000000000ULL, 1,
+		   UT_N(30000), 1, 8, false, 3);
+}
+
+TEST(lib_wait_lite_block_is_block)
+{
+	CHECK_EQ(BADBATCH_WAIT_LITE_BLOCK, BADBATCH_WAIT_BLOCK);
+	run_stream(BADBATCH_WAIT_LITE_BLOCK, 0, 1, UT_N(20000), 1, 8, false, 0);
+}
+
 TEST(lib_mp_pipeline_consume)
 {
 	run_stream(BADBATCH_WAIT_YIELD, 0, 3, UT_N(30000), 2, 16, true, 7);
@@ -238,7 +259,10 @@ TEST(lib_timeouts)
 	check_timeout(BADBATCH_WAIT_BUSY_SPIN, 5000000);
 	check_timeout(BADBATCH_WAIT_YIELD, 10000000);
 	check_timeout(BADBATCH_WAIT_SLEEP, 20000000);
+	check_timeout(BADBATCH_WAIT_BLOCK, 20000000);
 	check_timeout(BADBATCH_WAIT_TIMEOUT_BLOCK, 20000000);
+	check_timeout(BADBATCH_WAIT_BUSY_SPIN_PAUSE, 5000000);
+	check_timeout(BADBATCH_WAIT_PHASED_BACKOFF, 20000000);
 }
 
 struct halt_arg {
@@ -278,8 +302,19 @@ static void halt_producer(void *arg)
 	ha->rc = badbatch_claim(ha->p, 2, &seq);
 }
 
-TEST(lib_halt_wakes_and_drains)
+/*
+ * A consumer waiting for events and a producer waiting for capacity, both
+ * with strategy (and a timeout far away), are released by a halt: the
+ * consumer after reading what was published, both with -ESHUTDOWN.
+ */
+static void check_halt(enum badbatch_wait strategy)
 {
+	struct badbatch_wait_config wc = {
+		.strategy = strategy, .timeout_ns = 30000000000ULL,
+		.sleep_ns = 100000,
+	};
+	struct badbatch_consumer_config cc = { .wait = wc };
+	struct badbatch_producer_config pc = { .wait = wc };
 	struct badbatch *ring = mem_ring(4, 32, 0, 0);
 	struct halt_arg hc = { 0 }, hp = { 0 };
 	struct badbatch_consumer *late_c, *idle;
@@ -287,9 +322,9 @@ TEST(lib_halt_wakes_and_drains)
 	struct ut_thread tc, tp;
 	uint64_t seq, limit, t0;
 
-	hc.c = mem_consumer(ring, 0, BADBATCH_WAIT_SLEEP);
+	CHECK_EQ(badbatch_consumer_attach(ring, &cc, &hc.c), 0);
 	idle = mem_consumer(ring, 0, 0);	/* gates, never reads */
-	hp.p = mem_producer(ring, BADBATCH_WAIT_SLEEP);
+	CHECK_EQ(badbatch_producer_attach(ring, &pc, &hp.p), 0);
 	hc.p = hp.p;
 	ut_thread_start(&tc, halt_consumer, &hc);
 	while (!bb_load_acquire(&hc.started))
@@ -330,6 +365,14 @@ TEST(lib_halt_wakes_and_drains)
 	badbatch_consumer_close(idle);
 	badbatch_consumer_close(hc.c);
 	badbatch_close(ring);
+}
+
+TEST(lib_halt_wakes_and_drains)
+{
+	enum badbatch_wait w;
+
+	for (w = BADBATCH_WAIT_BUSY_SPIN; w <= BADBATCH_WAIT_PHASED_BACKOFF; w++)
+		check_halt(w);
 }
 
 /* A try-consumer on a halted ring still drains what was published. */

@@ -10,10 +10,11 @@
 
 #include "internal.h"
 
-enum { MAP_HDR, MAP_PROD, MAP_CONS, MAP_SELF, MAP_SLOTS };
+enum { MAP_HDR, MAP_PROD, MAP_CONS, MAP_SELF, MAP_SLOTS, MAP_POOLS };
 
 /* Are the regions large enough for everything the view will index? */
-static int bb_check_regions(const struct bb_info *in, bool consumer)
+static int bb_check_regions(const struct bb_info *in, bool consumer,
+			    bool pool)
 {
 	__u64 n = in->slot_count;
 
@@ -29,11 +30,14 @@ static int bb_check_regions(const struct bb_info *in, bool consumer)
 	if (consumer && (in->self_len < sizeof(__u64) ||
 			 in->consumer_id >= in->max_consumers))
 		return -EPROTO;
+	if (pool && in->pools_len <
+		    BB_MAX_POOLS * sizeof(struct bb_pool_entry))
+		return -EOPNOTSUPP;
 	return 0;
 }
 
 static int bb_map_regions(struct bb_part *p, const struct bb_info *in,
-			  bool producer, bool consumer)
+			  bool producer, bool consumer, bool pool)
 {
 	bool slots_rw = producer ||
 			(in->flags & BB_RING_MUTABLE_CONSUMERS);
@@ -56,6 +60,9 @@ static int bb_map_regions(struct bb_part *p, const struct bb_info *in,
 	if (!rc)
 		rc = bb_sys_map(fd, in->slots_off, in->slots_len, slots_rw,
 				&p->maps[MAP_SLOTS]);
+	if (!rc && pool)
+		rc = bb_sys_map(fd, in->pools_off, in->pools_len, true,
+				&p->maps[MAP_POOLS]);
 	return rc;
 }
 
@@ -67,15 +74,16 @@ int bb_part_attach(struct badbatch *ring, struct bb_attach *a,
 		   struct bb_part *p)
 {
 	bool consumer = a->role == BB_ROLE_CONSUMER;
+	bool pool = a->flags & BB_ATTACH_POOL;
 	unsigned char *prod;
 	struct bb_info in;
 	int rc;
 
 	if (ring->fd >= 0) {
-		a->flags = BB_ATTACH_FD;
+		a->flags = BB_ATTACH_FD | (pool ? BB_ATTACH_POOL : 0);
 		a->ring_fd = ring->fd;
 	} else {
-		a->flags = BB_ATTACH_NAME;
+		a->flags = BB_ATTACH_NAME | (pool ? BB_ATTACH_POOL : 0);
 		a->ring_fd = -1;
 		memcpy(a->name, ring->name, sizeof(a->name));
 	}
@@ -89,12 +97,12 @@ int bb_part_attach(struct badbatch *ring, struct bb_attach *a,
 	if (!rc)
 		rc = bb_sys_check_info(&in);
 	if (!rc)
-		rc = bb_check_regions(&in, consumer);
+		rc = bb_check_regions(&in, consumer, pool);
 	if (!rc && consumer && in.consumer_id != a->consumer_id)
 		rc = -EPROTO;
 	if (!rc)
 		rc = bb_map_regions(p, &in, a->role == BB_ROLE_PRODUCER,
-				    consumer);
+				    consumer, pool);
 	if (rc) {
 		bb_part_detach(p);
 		return rc;
@@ -143,6 +151,9 @@ static int bb_attach_any(struct badbatch *ring, struct bb_attach *a,
 {
 	int rc;
 
+	/* Memory rings have nobody to count a pool's members. */
+	if (ring->mem && (a->flags & BB_ATTACH_POOL))
+		return -EOPNOTSUPP;
 	/* Refuse a bad config before changing the ring's topology. */
 	rc = bb_waitcfg_resolve(&p->wait, w, BB_WAIT_BLOCK);
 	if (rc)
@@ -222,16 +233,16 @@ void badbatch_producer_close(struct badbatch_producer *p)
 	free(p);
 }
 
-int badbatch_consumer_attach(struct badbatch *ring,
-			     const struct badbatch_consumer_config *cfg,
-			     struct badbatch_consumer **cp)
+int bb_consumer_new(struct badbatch *ring,
+		    const struct badbatch_consumer_config *cfg, int pool,
+		    struct badbatch_consumer **cp)
 {
 	static const struct badbatch_consumer_config defaults;
 	struct badbatch_consumer *c;
 	struct bb_attach a;
 	int rc;
 
-	if (!ring || !cp)
+	if (!ring || !cp || pool >= BB_MAX_POOLS)
 		return -EINVAL;
 	if (!cfg)
 		cfg = &defaults;
@@ -244,6 +255,10 @@ int badbatch_consumer_attach(struct badbatch *ring,
 	a.role = BB_ROLE_CONSUMER;
 	a.consumer_id = cfg->want_id ? cfg->id : BB_ID_ANY;
 	a.deps = cfg->deps;
+	if (pool >= 0) {
+		a.flags = BB_ATTACH_POOL;
+		a.pool = (__u32)pool;
+	}
 	rc = bb_attach_any(ring, &a, &cfg->wait, &c->part, &c->self);
 	if (rc) {
 		if (c->part.view.hdr)
@@ -253,6 +268,8 @@ int badbatch_consumer_attach(struct badbatch *ring,
 		return rc;
 	}
 	c->id = a.consumer_id;
+	if (pool >= 0)
+		c->pools = c->part.maps[MAP_POOLS].addr;
 	/* Where the kernel started us; pairs with its store of it. */
 	c->seq = bb_load_acquire(c->self);
 	c->limit = c->seq;
@@ -261,6 +278,13 @@ int badbatch_consumer_attach(struct badbatch *ring,
 		c->max_batch = c->part.view.size;
 	*cp = c;
 	return 0;
+}
+
+int badbatch_consumer_attach(struct badbatch *ring,
+			     const struct badbatch_consumer_config *cfg,
+			     struct badbatch_consumer **cp)
+{
+	return bb_consumer_new(ring, cfg, -1, cp);
 }
 
 void badbatch_consumer_close(struct badbatch_consumer *c)

@@ -29,8 +29,8 @@ static inline __u64 bb_limit_now(const struct badbatch_consumer *c,
  * input that already returned): after BB_HALT_GRACE_NS without a
  * readable event, -ESHUTDOWN all the same.
  */
-static int bb_drain_or_shutdown(struct badbatch_consumer *c, __u32 max,
-				__u64 *limit)
+int bb_drain_or_shutdown(struct badbatch_consumer *c, __u32 max,
+			 __u64 *limit)
 {
 	const struct bb_view *v = &c->part.view;
 	__u64 now;

@@ -50,7 +50,7 @@ struct badbatch {
 };
 
 /* What producers and consumers share: their view of the ring. */
-#define BB_PART_MAPS	5
+#define BB_PART_MAPS	6
 
 struct bb_part {
 	struct bb_view view;
@@ -76,6 +76,7 @@ struct badbatch_consumer {
 	__u64 halt_wait_since;	/* halted, waiting for pending events: ns */
 	__u32 id;
 	__u32 max_batch;
+	struct bb_pool_entry *pools;	/* pool members: the pools page */
 };
 
 /* Fill a view from the geometry and where each region sits. */
@@ -121,6 +122,33 @@ BB_HIDDEN int bb_part_attach(struct badbatch *ring, struct bb_attach *a,
 			     struct bb_part *p);
 BB_HIDDEN void bb_part_detach(struct bb_part *p);
 BB_HIDDEN int bb_part_halt(struct bb_part *p);
+/* A consumer; pool >= 0 makes it a member of that work pool. */
+BB_HIDDEN int bb_consumer_new(struct badbatch *ring,
+			      const struct badbatch_consumer_config *cfg,
+			      int pool, struct badbatch_consumer **cp);
+
+/* consume.c: the halted consumer's drain rule (-EAGAIN: not yet). */
+BB_HIDDEN int bb_drain_or_shutdown(struct badbatch_consumer *c, __u32 max,
+				   __u64 *limit);
+
+/*
+ * workpool.c: a worker's claim, for the topology's processors. sliced:
+ * return -EAGAIN whenever a sleep slice ends with nothing claimed.
+ */
+BB_HIDDEN int bb_worker_claim(struct badbatch_worker *w, __u64 *lo,
+			      __u64 *hi, bool sliced);
+BB_HIDDEN struct bb_pool_entry *
+bb_worker_pool(const struct badbatch_worker *w);
+BB_HIDDEN int bb_worker_done(struct badbatch_worker *w, __u64 seq);
+BB_HIDDEN struct badbatch_consumer *
+bb_worker_consumer(const struct badbatch_worker *w);
+
+/*
+ * Longest a library-run loop (pool workers, event processors) sleeps
+ * before it looks again at flags no kernel wake covers: a pool halted
+ * in another process, a topology halted or shutting down.
+ */
+#define BB_SLICE_NS	50000000ULL
 
 /* wait.c: waiting strategies. */
 BB_HIDDEN int bb_waitcfg_resolve(struct bb_waitcfg *out,
@@ -149,5 +177,21 @@ BB_HIDDEN void bb_mem_detach(struct bb_memring *m, const struct bb_part *p,
 			     __u32 role, __u32 id);
 BB_HIDDEN void bb_mem_halt(struct bb_memring *m);
 BB_HIDDEN void bb_mem_put(struct bb_memring *m);
+
+/*
+ * ---- Wait strategies, failures, translators, poller (lib branch) ----
+ * The highest enum badbatch_wait the library accepts; the hand-out loop
+ * badbatch_consume() and badbatch_poll() share (consume.c); the failure
+ * record of memory rings (memring.c).
+ */
+#define BB_LIB_WAIT_MAX		BADBATCH_WAIT_PHASED_BACKOFF
+
+BB_HIDDEN int bb_consumer_readable(struct badbatch_consumer *c, __u32 max,
+				   __u64 *limit, bool wait);
+BB_HIDDEN int bb_consumer_hand_out(struct badbatch_consumer *c, __u64 limit,
+				   badbatch_handler_fn fn, void *ctx);
+BB_HIDDEN int bb_mem_fail(struct bb_memring *m, __u64 seq, int error,
+			  __u32 by);
+/* ---- end of the lib branch block ---- */
 
 #endif /* _BADBATCH_LIB_INTERNAL_H */

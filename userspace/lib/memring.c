@@ -3,9 +3,9 @@
  * Memory rings, for tests and benchmarks: a ring in this process's memory
  * laid out like the kernel's mapping, with the library doing the kernel's
  * bookkeeping (consumer ids, topology and gating under the topo_seq
- * seqlock, producer count, halt). Producers and consumers of a memory ring
- * run exactly the code they run on a kernel ring; only attach, detach and
- * sleeping differ.
+ * seqlock, producer count, halt and its failure record). Producers and
+ * consumers of a memory ring run exactly the code they run on a kernel
+ * ring; only attach, detach, failing and sleeping differ.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -55,7 +55,7 @@ static int bb_mem_check(const struct badbatch_config *cfg)
 	    cfg->slot_size < 8 || cfg->slot_size > BB_MAX_SLOT_SIZE ||
 	    cfg->slot_size % 8 || cfg->max_consumers > BB_MAX_CONSUMERS ||
 	    (cfg->flags & ~BB_RING_FLAGS_ALL) ||
-	    cfg->wait > BADBATCH_WAIT_TIMEOUT_BLOCK)
+	    (__u32)cfg->wait > BB_LIB_WAIT_MAX)
 		return -EINVAL;
 	return 0;
 }
@@ -76,6 +76,7 @@ static void bb_mem_init_header(struct bb_ring_header *h,
 			   BB_WAIT_BLOCK : (__u32)cfg->wait - 1;
 	h->ring_id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	h->status = BB_STATUS_RUNNING;
+	h->fail_by = BB_ID_ANY;
 }
 
 int badbatch_memring_create(const struct badbatch_config *cfg,
@@ -145,10 +146,39 @@ void bb_mem_put(struct bb_memring *m)
 	free(m);
 }
 
+/*
+ * Status changes under the lock, so a failure record is written only
+ * while the ring runs and never changes once status says HALTED.
+ */
 void bb_mem_halt(struct bb_memring *m)
 {
+	pthread_mutex_lock(&m->lock);
 	/* Pairs with the acquire in bb_drain_or_shutdown(). */
 	bb_store_release(&m->hdr->status, BB_STATUS_HALTED);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* The kernel's BB_IOC_FAIL: the first failure is kept, then halt. */
+int bb_mem_fail(struct bb_memring *m, __u64 seq, int error, __u32 by)
+{
+	struct bb_ring_header *h = m->hdr;
+	int rc = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (bb_load(&h->status) == BB_STATUS_HALTED) {
+		rc = -ESHUTDOWN;
+	} else {
+		bb_store(&h->fail_seq, seq);
+		bb_store(&h->fail_error, error);
+		bb_store(&h->fail_by, by);
+		/*
+		 * The record before the status: pairs with the acquire of
+		 * status in bb_failure_read() (and bb_drain_or_shutdown()).
+		 */
+		bb_store_release(&h->status, BB_STATUS_HALTED);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
 }
 
 /*

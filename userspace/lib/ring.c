@@ -16,7 +16,10 @@ _Static_assert(BADBATCH_MULTI_PRODUCER == BB_RING_MULTI_PRODUCER &&
 	       "public ring flags follow the ABI");
 _Static_assert(BADBATCH_MAX_CONSUMERS == BB_MAX_CONSUMERS &&
 	       BADBATCH_NAME_MAX == BB_NAME_MAX, "public limits follow the ABI");
-_Static_assert(BADBATCH_WAIT_TIMEOUT_BLOCK == BB_WAIT_TIMEOUT_BLOCK + 1,
+_Static_assert(BADBATCH_WAIT_TIMEOUT_BLOCK == BB_WAIT_TIMEOUT_BLOCK + 1 &&
+	       BADBATCH_WAIT_BUSY_SPIN_PAUSE == BB_WAIT_BUSY_SPIN_PAUSE + 1 &&
+	       BADBATCH_WAIT_PHASED_BACKOFF == BB_WAIT_PHASED_BACKOFF + 1 &&
+	       BB_LIB_WAIT_MAX == BB_WAIT_STRATEGY_MAX + 1,
 	       "public wait strategies are the ABI's plus one");
 
 /* INFO on a bound fd, then map and check the header: the handle owns fd. */
@@ -55,7 +58,7 @@ int badbatch_create(const struct badbatch_config *cfg,
 	struct badbatch *ring;
 	int fd, rc;
 
-	if (!cfg || !ringp || cfg->wait > BADBATCH_WAIT_TIMEOUT_BLOCK)
+	if (!cfg || !ringp || (__u32)cfg->wait > BB_LIB_WAIT_MAX)
 		return -EINVAL;
 	memset(&cr, 0, sizeof(cr));
 	cr.flags = cfg->flags;

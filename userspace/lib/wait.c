@@ -5,6 +5,10 @@
  * does not hold, calls bb_backoff() for one step of waiting: a pause, a
  * yield, a nap, or a sleep in the kernel (BB_IOC_WAIT). Every step checks
  * for a halted ring and an expired deadline first.
+ *
+ * The library's enum badbatch_wait is the kernel's enum bb_wait_strategy
+ * plus one (zero is "the ring's default"); past the resolve step only the
+ * kernel's values are used.
  */
 #include <errno.h>
 #include <sched.h>
@@ -21,13 +25,37 @@
 /* Waiting for capacity or events with no timeout given by the user. */
 #define BB_TIMEOUT_DEFAULT_NS	1000000000ULL
 
+/*
+ * BUSY_SPIN polls with nothing between the polls but this: the loads are
+ * atomic already, the barrier only keeps the compiler from merging the
+ * loop's iterations. No pause hint (that is BUSY_SPIN_PAUSE).
+ */
+static inline void bb_spin_only(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+/* The strategies that may sleep in the kernel (memory rings: nap). */
+static bool bb_wait_enters_kernel(__u32 strategy)
+{
+	return strategy == BB_WAIT_BLOCK || strategy == BB_WAIT_TIMEOUT_BLOCK ||
+	       strategy == BB_WAIT_PHASED_BACKOFF;
+}
+
+/* Spinners read the clock only every BB_CLOCK_EVERY steps. */
+static bool bb_wait_spins(__u32 strategy)
+{
+	return strategy == BB_WAIT_BUSY_SPIN ||
+	       strategy == BB_WAIT_BUSY_SPIN_PAUSE;
+}
+
 int bb_waitcfg_resolve(struct bb_waitcfg *out,
 		       const struct badbatch_wait_config *in,
 		       __u32 ring_default)
 {
 	bool inherited = in->strategy == BADBATCH_WAIT_DEFAULT;
 
-	if (in->strategy > BADBATCH_WAIT_TIMEOUT_BLOCK)
+	if ((__u32)in->strategy > BB_LIB_WAIT_MAX)
 		return -EINVAL;
 	if (ring_default > BB_WAIT_STRATEGY_MAX)
 		ring_default = BB_WAIT_BLOCK;
@@ -41,7 +69,7 @@ int bb_waitcfg_resolve(struct bb_waitcfg *out,
 	}
 	out->spin = in->spin;
 	if (!out->spin)
-		out->spin = out->strategy >= BB_WAIT_BLOCK ?
+		out->spin = bb_wait_enters_kernel(out->strategy) ?
 			    BB_BLOCK_SPIN_DEFAULT : BB_SPIN_DEFAULT;
 	out->yield = in->yield ? in->yield : BB_YIELD_DEFAULT;
 	out->sleep_ns = in->sleep_ns ? in->sleep_ns : BB_SLEEP_NS_DEFAULT;
@@ -56,6 +84,18 @@ static void bb_nap(__u32 ns)
 	};
 
 	nanosleep(&ts, NULL);
+}
+
+/* SLEEP's phases: spin, yield, then nap between polls. */
+static int bb_sleep_phase(const struct bb_waitcfg *w, __u32 iter)
+{
+	if (iter < w->spin)
+		bb_cpu_relax();
+	else if (iter < (__u64)w->spin + w->yield)
+		sched_yield();
+	else
+		bb_nap(w->sleep_ns);
+	return 0;
 }
 
 /* Sleep in the kernel until seq is usable, the deadline, or a halt. */
@@ -87,8 +127,7 @@ int bb_backoff(const struct bb_part *p, struct bb_backoff *b, __u64 seq)
 		if (iter == 0) {
 			b->deadline = bb_deadline(bb_now_ns(), w->timeout_ns);
 		} else if (iter % BB_CLOCK_EVERY == 0 ||
-			   (iter >= w->spin &&
-			    w->strategy != BB_WAIT_BUSY_SPIN)) {
+			   (iter >= w->spin && !bb_wait_spins(w->strategy))) {
 			if (bb_now_ns() >= b->deadline)
 				return -ETIMEDOUT;
 		}
@@ -98,6 +137,9 @@ int bb_backoff(const struct bb_part *p, struct bb_backoff *b, __u64 seq)
 
 	switch (w->strategy) {
 	case BB_WAIT_BUSY_SPIN:
+		bb_spin_only();
+		return 0;
+	case BB_WAIT_BUSY_SPIN_PAUSE:
 		bb_cpu_relax();
 		return 0;
 	case BB_WAIT_YIELD:
@@ -115,18 +157,13 @@ int bb_backoff(const struct bb_part *p, struct bb_backoff *b, __u64 seq)
 		/* Memory rings have no kernel to sleep in: act as SLEEP. */
 		if (p->fd >= 0)
 			return bb_kernel_wait(p, seq, b->deadline);
-		if (iter < (__u64)w->spin + w->yield)
-			sched_yield();
-		else
-			bb_nap(w->sleep_ns);
-		return 0;
+		return bb_sleep_phase(w, iter);
+	case BB_WAIT_PHASED_BACKOFF:
+		/* Spin, yield, then block (memory rings: nap) as BLOCK. */
+		if (iter >= (__u64)w->spin + w->yield && p->fd >= 0)
+			return bb_kernel_wait(p, seq, b->deadline);
+		return bb_sleep_phase(w, iter);
 	default:	/* BB_WAIT_SLEEP */
-		if (iter < w->spin)
-			bb_cpu_relax();
-		else if (iter < (__u64)w->spin + w->yield)
-			sched_yield();
-		else
-			bb_nap(w->sleep_ns);
-		return 0;
+		return bb_sleep_phase(w, iter);
 	}
 }
