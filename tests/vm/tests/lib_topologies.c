@@ -120,8 +120,9 @@ static int run_graph(void *arg)
 			}
 			rc = badbatch_topology_add_pool(t, wh, g->workers, 1,
 							g->after[k]);
-			T_RC(rc, k, "%s: add pool stage %d of %u workers", g->name,
-			     k, g->workers);
+			if (T_RC(rc, k, "%s: add pool stage %d of %u workers",
+				 g->name, k, g->workers) != k)
+				goto out;
 			ids = badbatch_topology_consumer_ids(t, k);
 			T_EQ(__builtin_popcountll(ids), g->workers,
 			     "%s: a consumer id per worker (0x%llx)", g->name,
@@ -133,9 +134,10 @@ static int run_graph(void *arg)
 		s[k].need = need[k];
 		h = thandler(&s[k], NULL, false);
 		h.wait = w;
-		T_RC(badbatch_topology_add(t, &h, g->after[k]), k,
-		     "%s: add stage %d after 0x%llx", g->name, k,
-		     (unsigned long long)g->after[k]);
+		if (T_RC(badbatch_topology_add(t, &h, g->after[k]), k,
+			 "%s: add stage %d after 0x%llx", g->name, k,
+			 (unsigned long long)g->after[k]) != k)
+			goto out;
 	}
 	T_RC(badbatch_topology_start(t), 0, "%s: start", g->name);
 	t0 = t_now_ns();
@@ -197,7 +199,7 @@ static int run_graph(void *arg)
 		       (unsigned long long)(g->workers > 2 ? wr[2].events : 0));
 		T_EQ(sum, total, "%s: the pool handled every event", g->name);
 		T_EQ(bad_cnt, 0, "%s: ... each exactly once", g->name);
-		if (T_RC(badbatch_topology_stage_stats(t, g->pool, &st), 0,
+		if (!T_RC(badbatch_topology_stage_stats(t, g->pool, &st), 0,
 			 "%s: pool stats", g->name)) {
 			T_EQ(st.events, total, "%s: pool stats: events", g->name);
 			T_EQ(st.seq, total, "%s: pool stats: seq", g->name);
@@ -205,10 +207,11 @@ static int run_graph(void *arg)
 	}
 	for (k = 0; k < g->nstages; k++)
 		if (k != g->pool &&
-		    T_RC(badbatch_topology_stage_stats(t, k, &st), 0, "stats")) {
+		    !T_RC(badbatch_topology_stage_stats(t, k, &st), 0, "stats")) {
 			T_EQ(st.events, total, "%s: stage %d stats: events", g->name, k);
 			T_EQ(st.seq, total, "%s: stage %d stats: seq", g->name, k);
 		}
+out:
 	badbatch_topology_destroy(t);
 	badbatch_close(ring);
 	free(cnt);
@@ -222,7 +225,7 @@ static struct gspec graphs[] = {
 	  .wait = BADBATCH_WAIT_BUSY_SPIN, .nprod = 1, .per_prod = 10000,
 	  .slots = 1024, .max_claim = 8 },
 	{ .name = "pipeline", .nstages = 3, .after = { 0, S(0), S(1) }, .pool = -1,
-	  .wait = BADBATCH_WAIT_YIELD, .nprod = 1, .per_prod = 20000,
+	  .wait = BADBATCH_WAIT_YIELD, .nprod = 1, .per_prod = 8000,
 	  .slots = 256, .max_claim = 8 },
 	{ .name = "diamond", .nstages = 3, .after = { 0, 0, S(0) | S(1) },
 	  .pool = -1, .wait = BADBATCH_WAIT_SLEEP, .nprod = 1, .per_prod = 20000,
@@ -360,7 +363,7 @@ static int sub_processes(void *arg)
 	struct badbatch *ring;
 	struct tprod tp;
 	pid_t pid[3];
-	uint64_t bad_cnt = 0, i, sum = 0;
+	uint64_t bad_cnt = 0, i, sum = 0, t0;
 	int k, j;
 
 	(void)arg;
@@ -370,11 +373,18 @@ static int sub_processes(void *arg)
 	if (T_RC(tring(256, BADBATCH_MUTABLE_CONSUMERS, xs->name, &ring), 0,
 		 "create a named ring"))
 		return 1;
+	for (k = 0; k < 3; k++)
+		pid[k] = -1;
 	for (k = 0; k < 3; k++) {
 		pid[k] = t_spawn(k == 0 ? "A" : k == 1 ? "B" : "C", 40, xproc,
 				 (void *)(intptr_t)k);
-		T_OK(t_chan_recv(&xs->ready, 10000) == 'r',
-		     "process %c started its stage", 'A' + k);
+		if (!T_OK(t_chan_recv(&xs->ready, 10000) == 'r',
+			  "process %c started its stage", 'A' + k)) {
+			badbatch_halt(ring);
+			for (k = 0; k < 3; k++)
+				t_reap(pid[k], 5000);
+			return 1;
+		}
 	}
 	T_EQ(xs->ids[0], 1ULL << X_ID_A, "A's stage has the wanted id");
 	T_EQ(xs->ids[1], 1ULL << X_ID_B, "B's stage has the wanted id");
@@ -382,7 +392,8 @@ static int sub_processes(void *arg)
 	T_RC(tprod_start(&tp, ring, 0, X_EVENTS, 8, NULL), 0, "the parent produces");
 	T_RC(tprod_join(&tp, 30000), 0, "published %d events", X_EVENTS);
 	T_RC(tp.rc, 0, "without error");
-	for (i = 0; i < 20000 && xpool_events() < X_EVENTS; i++)
+	t0 = t_now_ns();
+	while (xpool_events() < X_EVENTS && tms(t0) < 20000)
 		t_sleep_ms(1);
 	T_EQ(xpool_events(), X_EVENTS, "C's pool handled every event");
 	T_SYS(badbatch_halt(ring), "the parent halts the ring");

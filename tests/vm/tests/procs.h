@@ -523,6 +523,65 @@ static inline int tfirst_id(uint64_t mask)
 	return mask ? __builtin_ctzll(mask) : -1;
 }
 
+/* badbatch_topology_join() on a thread, to bound how long it may take. */
+struct tjoiner {
+	struct badbatch_topology *t;
+	int rc;
+	uint32_t done;
+	pthread_t th;
+};
+
+static void *tjoin_thread(void *arg)
+{
+	struct tjoiner *j = arg;
+
+	j->rc = badbatch_topology_join(j->t);
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static inline int tjoin_start(struct tjoiner *j, struct badbatch_topology *t)
+{
+	memset(j, 0, sizeof(*j));
+	j->t = t;
+	return -pthread_create(&j->th, NULL, tjoin_thread, j);
+}
+
+/* Has the join returned within timeout_ms? (Then j->rc is its value.) */
+static inline bool tjoin_wait(struct tjoiner *j, unsigned int timeout_ms)
+{
+	if (t_wait_nonzero(&j->done, timeout_ms))
+		return false;
+	pthread_join(j->th, NULL);
+	return true;
+}
+
+/*
+ * Join within timeout_ms; when it hangs, say so (a failure), halt the
+ * ring to release the processors and wait again. Returns join's value,
+ * or -ETIME if it still hangs.
+ */
+static inline int tjoin_bounded(struct badbatch_topology *t,
+				struct badbatch *ring, unsigned int timeout_ms,
+				uint64_t *took_ns)
+{
+	uint64_t t0 = t_now_ns();
+	struct tjoiner j;
+
+	if (tjoin_start(&j, t))
+		return -ETIME;
+	if (!T_OK(tjoin_wait(&j, timeout_ms), "join returned within %u ms",
+		  timeout_ms)) {
+		t_diag("join hangs: halting the ring to release the processors");
+		badbatch_halt(ring);
+		if (!tjoin_wait(&j, 5000))
+			return -ETIME;
+	}
+	if (took_ns)
+		*took_ns = t_now_ns() - t0;
+	return j.rc;
+}
+
 /* Run fn in its own process within timeout_s; one result. */
 static inline void tsub(const char *name, unsigned int timeout_s,
 			t_child_fn fn, void *arg)
