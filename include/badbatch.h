@@ -770,10 +770,12 @@ BADBATCH_API void badbatch_topology_halt(struct badbatch_topology *t);
 /*
  * badbatch_topology_shutdown() - drain, then stop: every event published
  * when it is called is handled by every stage that must see it, then the
- * processors stop (events published later may be handled or not). With a
- * timeout_ns (0: none) it halts the processors when the time is up.
- * Then joins.
- * Return: 0, -ETIMEDOUT (halted before draining), or as
+ * processors stop (events published later may be handled or not), and
+ * it joins them. With a timeout_ns (0: none), when the time is up it
+ * halts the processors instead and returns at once: a handler that never
+ * returns cannot hold the caller; badbatch_topology_join() then waits
+ * for the batches in hand.
+ * Return: 0, -ETIMEDOUT (halted before draining, not joined), or as
  * badbatch_topology_join().
  */
 BADBATCH_API int badbatch_topology_shutdown(struct badbatch_topology *t,

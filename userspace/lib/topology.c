@@ -63,7 +63,8 @@ static int bb_stage_check(struct badbatch_topology *t,
 	if (t->nstages == BB_TOPO_MAX_STAGES)
 		return -ENOSPC;
 	rc = bb_after_ids(t, after, deps);
-	*deps |= h[0].deps;
+	if (!rc)
+		*deps |= h[0].deps;
 	return rc;
 }
 
