@@ -523,6 +523,34 @@ static inline int tfirst_id(uint64_t mask)
 	return mask ? __builtin_ctzll(mask) : -1;
 }
 
+/* The stage handled exactly n events, in order, and saw nothing wrong. */
+static inline void check_stage(const char *what, struct badbatch_topology *t,
+			int stage, const struct trec *r, uint64_t n)
+{
+	struct badbatch_stage_stats st;
+
+	T_EQ(r->events, n, "%s: stage %d handled every event", what, stage);
+	T_EQ(r->calls, n, "%s: stage %d: each once", what, stage);
+	T_EQ(r->bad_order + r->bad_check + r->bad_pnext + r->bad_marks +
+	     r->bad_own, 0, "%s: stage %d: order, contents, marks (first bad %llu)",
+	     what, stage, (unsigned long long)r->first_bad);
+	T_EQ(r->starts, 1, "%s: stage %d: on_start once", what, stage);
+	T_EQ(r->ev_before_start + r->start_seq_calls, 0,
+	     "%s: stage %d: on_start before any event", what, stage);
+	T_EQ(r->shutdowns, 1, "%s: stage %d: on_shutdown once", what, stage);
+	T_EQ(r->ev_after_shutdown, 0, "%s: stage %d: no event after on_shutdown",
+	     what, stage);
+	if (!T_RC(badbatch_topology_stage_stats(t, stage, &st), 0,
+		 "%s: stage %d stats", what, stage)) {
+		T_EQ(st.events, n, "%s: stage %d stats: events", what, stage);
+		T_EQ(st.errors, 0, "%s: stage %d stats: errors", what, stage);
+		T_EQ(st.seq, n, "%s: stage %d stats: seq", what, stage);
+		T_EQ(st.batches, r->batches,
+		     "%s: stage %d stats: batches = on_batch_start calls", what, stage);
+		T_RC(st.error, 0, "%s: stage %d stats: error", what, stage);
+	}
+}
+
 /* badbatch_topology_join() on a thread, to bound how long it may take. */
 struct tjoiner {
 	struct badbatch_topology *t;
