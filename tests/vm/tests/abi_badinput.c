@@ -611,11 +611,12 @@ static void test_attach(void)
 			T_ERR(at(fd, &a), EINVAL, "ATTACH flags 0x%x -> EINVAL", bad_flags[i]);
 		}
 	}
-	for (i = 0; i < 2; i++) {
-		a = base;
-		a.reserved[i] = 1;
-		T_ERR(at(fd, &a), EINVAL, "ATTACH reserved[%d] nonzero -> EINVAL", i);
-	}
+	a = base;
+	a.reserved[0] = 1;
+	T_ERR(at(fd, &a), EINVAL, "ATTACH reserved[0] nonzero -> EINVAL");
+	a = base;
+	a.reserved32 = 1;
+	T_ERR(at(fd, &a), EINVAL, "ATTACH reserved32 nonzero -> EINVAL");
 	a = base;
 	a.deps = 1ull << 4;
 	T_ERR(at(fd, &a), EINVAL, "ATTACH deps bit 4 on a 4-consumer ring -> EINVAL");
