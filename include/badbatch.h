@@ -609,7 +609,11 @@ badbatch_worker_attach(struct badbatch *ring,
 /*
  * badbatch_worker_close() - leave the pool (NULL is ignored). Events this
  * worker claimed are handled before it returns from badbatch_work(), so
- * between calls it holds none and leaving loses nothing.
+ * between calls it holds none and leaving loses nothing, unless fn
+ * refused one and it was neither handed over again nor skipped: nobody
+ * else may take such an event, so closing then fails the ring
+ * (-ECANCELED at the first held event, by this worker) rather than let
+ * it vanish; badbatch_get_failure() says which.
  */
 BADBATCH_API void badbatch_worker_close(struct badbatch_worker *w);
 

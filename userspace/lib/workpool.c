@@ -70,6 +70,12 @@ void badbatch_worker_close(struct badbatch_worker *w)
 {
 	if (!w)
 		return;
+	/*
+	 * A held claim is past the pool's next: no other worker can take
+	 * it, and once we detach nothing gates on it. Fail loudly instead.
+	 */
+	if (w->lo < w->hi)
+		badbatch_consumer_fail(w->c, w->lo, ECANCELED);
 	badbatch_consumer_close(w->c);
 	free(w);
 }

@@ -77,6 +77,7 @@ static int producer(void *arg)
 	(void)arg;
 	if (t_join(&r, g_name, BB_ROLE_PRODUCER, BB_ID_ANY, 0))
 		return 2;
+	t_chan_send(&g_ready, 'p');
 	if (t_chan_recv(&g_go, 10000) != 'g')
 		return 3;
 	t0 = t_now_ns();
@@ -138,7 +139,7 @@ int main(void)
 	pc = t_spawn("consumer", 150, consumer, NULL);
 	T_OK(t_chan_recv(&g_ready, 10000) == 'c', "the consumer attached");
 	pp = t_spawn("producer", 150, producer, NULL);
-	t_sleep_ms(50);
+	T_OK(t_chan_recv(&g_ready, 10000) == 'p', "the producer attached");
 	T_EQ(bb_load(&g_c.v.hdr->nr_producers), 1, "header: 1 producer");
 	T_EQ(bb_load(&g_c.v.hdr->nr_consumers), 1, "header: 1 consumer");
 	T_EQ(t_gating_mask(&g_c), 1, "header: the consumer (id 0) gates the producer");
