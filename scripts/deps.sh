@@ -11,7 +11,7 @@ declare -A want=(
 	[vm]="qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils"
 	[kunit]="linux-source-6.1 python3 bc flex bison libelf-dev libssl-dev xz-utils rsync gcc make qemu-system-x86"
 	[dkms]="dkms linux-headers-amd64"
-	[lint]="sparse perl linux-source-6.1 xz-utils cppcheck"
+	[lint]="sparse perl linux-source-6.1 xz-utils cppcheck clang-tidy"
 	[models]="spin gcc"
 )
 

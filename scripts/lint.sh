@@ -3,7 +3,7 @@
 # make lint: the static checks every change must pass.
 #   checkpatch (kernel style) on the module, the ABI and the protocol headers,
 #   a W=1 + sparse (C=2) build of the module, the uapi header standalone in
-#   C89 and C++, and cppcheck on the library.
+#   C89 and C++, cppcheck and clang-tidy on the library and tools.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -67,6 +67,16 @@ if compgen -G 'userspace/lib/*.c' >/dev/null; then
 	rc=$?
 	result $rc "cppcheck userspace/"
 	[[ $rc -eq 0 ]] || echo "$out"
+fi
+
+# clang-tidy with the repository's .clang-tidy (bugprone, analyzer, ...).
+mapfile -t ufiles < <(git ls-files 'userspace/*.c' 2>/dev/null || ls userspace/*/*.c)
+if [[ ${#ufiles[@]} -gt 0 ]]; then
+	out=$(clang-tidy --quiet "${ufiles[@]}" -- -std=c11 -D_GNU_SOURCE \
+		-Iinclude -Iinclude/uapi -pthread 2>&1 | grep -E '(warning|error):')
+	[[ -z $out ]]
+	result $? "clang-tidy userspace/"
+	[[ -z $out ]] || echo "$out"
 fi
 
 echo "lint: $pass passed, $fail failed"

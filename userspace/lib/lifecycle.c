@@ -36,8 +36,8 @@ void bb_topo_record_error(struct badbatch_topology *t, int err)
 }
 
 #define bb_topo_for_each_proc(t, s, p)					\
-	for (s = (t)->stages; s < (t)->stages + (t)->nstages; s++)	\
-		for (p = s->procs; p < s->procs + s->nprocs; p++)
+	for ((s) = (t)->stages; (s) < (t)->stages + (t)->nstages; (s)++) \
+		for ((p) = (s)->procs; (p) < (s)->procs + (s)->nprocs; (p)++)
 
 /* Join every thread created (called without the lock, by one caller). */
 static void bb_topo_reap(struct badbatch_topology *t)

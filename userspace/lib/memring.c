@@ -16,7 +16,7 @@
 #include "internal.h"
 
 #define BB_MEM_PAGE		4096UL
-#define BB_MEM_STRIDE		(2 * BB_CACHELINE)
+#define BB_MEM_STRIDE		((size_t)2 * BB_CACHELINE)
 
 struct bb_memring {
 	pthread_mutex_t lock;	/* topology and producer count */
@@ -96,7 +96,7 @@ int badbatch_memring_create(const struct badbatch_config *cfg,
 	hdr_len = bb_page_up(sizeof(struct bb_ring_header));
 	prod_len = bb_page_up(sizeof(struct bb_producer_page) +
 			      (size_t)cfg->slot_count * sizeof(__u32));
-	cons_len = bb_page_up(BB_MAX_CONSUMERS * BB_MEM_STRIDE);
+	cons_len = bb_page_up((size_t)BB_MAX_CONSUMERS * BB_MEM_STRIDE);
 	slots_len = bb_page_up((size_t)cfg->slot_count * cfg->slot_size);
 
 	ring = calloc(1, sizeof(*ring));

@@ -11,9 +11,12 @@
 
 #include "internal.h"
 
+/* Equal by design, which is what clang-tidy flags. */
+/* NOLINTBEGIN(misc-redundant-expression) */
 _Static_assert(BADBATCH_MULTI_PRODUCER == BB_RING_MULTI_PRODUCER &&
 	       BADBATCH_MUTABLE_CONSUMERS == BB_RING_MUTABLE_CONSUMERS,
 	       "public ring flags follow the ABI");
+/* NOLINTEND(misc-redundant-expression) */
 _Static_assert(BADBATCH_MAX_CONSUMERS == BB_MAX_CONSUMERS &&
 	       BADBATCH_NAME_MAX == BB_NAME_MAX, "public limits follow the ABI");
 _Static_assert(BADBATCH_WAIT_TIMEOUT_BLOCK == BB_WAIT_TIMEOUT_BLOCK + 1 &&
@@ -71,7 +74,7 @@ int badbatch_create(const struct badbatch_config *cfg,
 	if (cfg->name) {
 		if (strlen(cfg->name) >= sizeof(cr.name))
 			return -EINVAL;
-		strcpy(cr.name, cfg->name);
+		memcpy(cr.name, cfg->name, strlen(cfg->name) + 1);
 	}
 
 	ring = bb_ring_alloc();
@@ -98,21 +101,25 @@ int badbatch_open(const char *name, struct badbatch **ringp)
 {
 	struct bb_attach a;
 	struct badbatch *ring;
+	size_t len;
 	int fd, rc;
 
-	if (!name || !ringp || !*name || strlen(name) >= sizeof(a.name))
+	if (!name || !ringp || !*name)
+		return -EINVAL;
+	len = strlen(name);
+	if (len >= sizeof(a.name))
 		return -EINVAL;
 	memset(&a, 0, sizeof(a));
 	a.role = BB_ROLE_OBSERVER;
 	a.flags = BB_ATTACH_NAME;
 	a.ring_fd = -1;
 	a.consumer_id = BB_ID_ANY;
-	strcpy(a.name, name);
+	memcpy(a.name, name, len + 1);
 
 	ring = bb_ring_alloc();
 	if (!ring)
 		return -ENOMEM;
-	strcpy(ring->name, name);
+	memcpy(ring->name, name, len + 1);
 	fd = bb_sys_open();
 	if (fd < 0) {
 		free(ring);

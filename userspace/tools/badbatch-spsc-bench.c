@@ -43,7 +43,7 @@ static void *map(int fd, __u64 off, __u64 len, int prot)
 
 	if (!len)
 		return NULL;
-	p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
+	p = mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)off);
 	if (p == MAP_FAILED)
 		die("mmap");
 	return p;
@@ -62,7 +62,7 @@ static int attach(const char *name, __u32 role, struct bb_view *v,
 
 	if (role != BB_ROLE_CONSUMER)
 		a.consumer_id = 0;
-	strcpy(a.name, name);
+	snprintf(a.name, sizeof(a.name), "%s", name);
 	if (fd < 0 || ioctl(fd, BB_IOC_ATTACH, &a) || ioctl(fd, BB_IOC_INFO, &in))
 		die("attach");
 	memset(v, 0, sizeof(*v));
