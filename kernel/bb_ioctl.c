@@ -112,6 +112,10 @@ static int bb_ioc_info(struct bb_file *bf, struct bb_info __user *uarg)
 	}
 	info.slots_off = reg[BB_REGION_SLOTS].pgoff << PAGE_SHIFT;
 	info.slots_len = (u64)l->slot_count * l->slot_size;
+	if (bf->role == BB_ROLE_CONSUMER) {
+		info.pools_off = reg[BB_REGION_POOLS].pgoff << PAGE_SHIFT;
+		info.pools_len = reg[BB_REGION_POOLS].pages << PAGE_SHIFT;
+	}
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
