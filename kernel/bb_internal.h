@@ -72,6 +72,8 @@ struct bb_ring {
 	u64 deps[BB_MAX_CONSUMERS];
 	u32 pool_members[BB_MAX_POOLS];	/* the pools page only mirrors it */
 	bool halted;
+	struct bb_fail fail;		/* the first BB_IOC_FAIL; error 0: none */
+	u32 fail_by;
 
 	wait_queue_head_t consumer_wq;	/* consumers waiting for the cursor */
 	wait_queue_head_t producer_wq;	/* producers waiting for room */
@@ -161,6 +163,10 @@ int bb_permission(const struct bb_ring *r, u32 role);
 /* bb_pools.c: work pool membership, mirrored in the pools page */
 void bb_pool_join(struct bb_ring *r, u32 pool, u64 start);
 void bb_pool_leave(struct bb_ring *r, u32 pool);
+
+/* bb_halt.c: halting a ring, with or without a failure record */
+int bb_fail_validate(const struct bb_fail *f);
+int bb_ring_halt(struct bb_ring *r, const struct bb_fail *f, u32 by);
 
 /* bb_mmap.c */
 int bb_mmap(struct file *file, struct vm_area_struct *vma);

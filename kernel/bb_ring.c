@@ -167,7 +167,9 @@ static void bb_ring_init_shared(struct bb_ring *r)
 	h->max_consumers = l->max_consumers;
 	h->wait_strategy = l->wait_strategy;
 	h->ring_id = r->id;
+	h->fail_by = BB_ID_ANY;
 	r->hdr = h;
+	r->fail_by = BB_ID_ANY;
 	r->pools = bb_region_addr(r, BB_REGION_POOLS);
 
 	v->hdr = h;
