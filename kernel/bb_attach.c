@@ -88,12 +88,19 @@ static int bb_ring_from_fd(int fd, struct bb_ring **ringp)
 	return 0;
 }
 
-static int bb_attach_producer(struct bb_ring *r)
+static int bb_attach_producer(struct bb_ring *r, u32 *record_id)
 {
 	struct bb_producer_page *p = r->view.prod;
+	int ret;
 
 	if (!(r->layout.flags & BB_RING_MULTI_PRODUCER) && r->nr_producers)
 		return -EBUSY;
+	*record_id = BB_ID_ANY;
+	if (r->layout.flags & BB_RING_MULTI_PRODUCER) {
+		ret = bb_prec_attach(r, record_id);
+		if (ret)
+			return ret;
+	}
 	/*
 	 * A single producer continues from what was published: slots its
 	 * predecessor claimed but never published are simply reused.
@@ -152,6 +159,7 @@ static int bb_attach_consumer(struct bb_ring *r, struct bb_attach *a)
 /* Bind bf (bf->lock held) to a ring as a participant. */
 int bb_attach(struct bb_file *bf, struct bb_ring *self, struct bb_attach *a)
 {
+	u32 record_id = BB_ID_ANY;
 	struct bb_ring *r;
 	int ret;
 
@@ -182,7 +190,7 @@ int bb_attach(struct bb_file *bf, struct bb_ring *self, struct bb_attach *a)
 	if (r->halted)
 		ret = -ESHUTDOWN;
 	else if (a->role == BB_ROLE_PRODUCER)
-		ret = bb_attach_producer(r);
+		ret = bb_attach_producer(r, &record_id);
 	else if (a->role == BB_ROLE_CONSUMER)
 		ret = bb_attach_consumer(r, a);
 	mutex_unlock(&r->lock);
@@ -191,6 +199,7 @@ int bb_attach(struct bb_file *bf, struct bb_ring *self, struct bb_attach *a)
 
 	bf->consumer_id = a->role == BB_ROLE_CONSUMER ? a->consumer_id :
 							 BB_ID_ANY;
+	bf->record_id = record_id;
 	bf->pooled = a->flags & BB_ATTACH_POOL;
 	bf->pool = a->pool;
 	bf->pc.gating = 0;
@@ -246,6 +255,8 @@ void bb_detach(struct bb_file *bf)
 	/* Sleepers re-evaluate against the healed graph. */
 	if (bf->role == BB_ROLE_CONSUMER)
 		bb_wake_all(r);
-	if (bf->role == BB_ROLE_PRODUCER && r->view.multi)
+	if (bf->role == BB_ROLE_PRODUCER && r->view.multi) {
 		bb_detach_claims(bf);
+		bb_prec_release(bf);
+	}
 }

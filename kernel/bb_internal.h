@@ -65,12 +65,14 @@ struct bb_ring {
 	struct bb_ring_header *hdr;	/* kernel-written, read-only to users */
 	struct bb_view view;
 	struct bb_pool_entry *pools;	/* BB_MAX_POOLS, writable by consumers */
+	struct bb_claim_record *records; /* multi-producer: BB_MAX_RECORDS */
 
 	/* Kernel truth, under lock: the header mirrors it for users. */
 	u32 nr_producers;
 	u64 active;			/* consumer ids attached */
 	u64 deps[BB_MAX_CONSUMERS];
 	u32 pool_members[BB_MAX_POOLS];	/* the pools page only mirrors it */
+	u64 records_used;		/* claim records handed out */
 	bool halted;
 	struct bb_fail fail;		/* the first BB_IOC_FAIL; error 0: none */
 	u32 fail_by;
@@ -119,6 +121,7 @@ struct bb_file {
 	u32 pool;
 	struct bb_producer_cache pc;	/* kernel-mediated claims */
 	struct bb_kclaims kclaims;	/* under lock; multi-producer only */
+	u32 record_id;			/* claim record, or BB_ID_ANY */
 	spinlock_t poll_lock;		/* poll_announce */
 	struct bb_announce poll_announce;
 };
@@ -193,6 +196,21 @@ bool bb_kclaims_make_room(const struct bb_view *v, struct bb_kclaims *k);
 void bb_kclaims_add(struct bb_kclaims *k, u64 lo, u32 n, u32 size);
 int bb_kclaims_take(struct bb_kclaims *k, u64 lo, u64 end);
 u64 bb_kclaims_abandon(const struct bb_view *v, struct bb_kclaims *k);
+
+/* bb_pclaims.c: claim records of the producers' fast path */
+size_t bb_records_off(u32 flags, u32 slot_count);
+int bb_prec_validate(const struct bb_claim_record *c, u64 frontier, u32 size);
+u64 bb_prec_abandon_range(const struct bb_view *v, u64 frontier, u64 lo,
+			  u64 end);
+u64 bb_prec_abandon(const struct bb_view *v, const struct bb_claim_record *c,
+		    u64 frontier);
+bool bb_prec_intent_settled(const struct bb_view *v,
+			    const struct bb_claim_record *records, u64 used,
+			    u32 skip, u64 lo);
+int bb_prec_attach(struct bb_ring *r, u32 *id);
+void bb_prec_release(struct bb_file *bf);
+int bb_prec_init(void);
+void bb_prec_exit(void);
 
 ssize_t bb_read(struct file *file, char __user *buf, size_t len,
 		loff_t *ppos);

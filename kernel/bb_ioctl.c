@@ -103,6 +103,11 @@ static int bb_ioc_info(struct bb_file *bf, struct bb_info __user *uarg)
 	info.producer_len = reg[BB_REGION_PRODUCER].pages << PAGE_SHIFT;
 	if (l->flags & BB_RING_MULTI_PRODUCER)
 		info.avail_off = sizeof(struct bb_producer_page);
+	info.record_id = BB_ID_ANY;
+	if (bf->role == BB_ROLE_PRODUCER && bf->record_id < BB_MAX_RECORDS) {
+		info.records_off = bb_records_off(l->flags, l->slot_count);
+		info.record_id = bf->record_id;
+	}
 	info.consumers_off = reg[BB_REGION_CONSUMERS].pgoff << PAGE_SHIFT;
 	info.consumers_len = reg[BB_REGION_CONSUMERS].pages << PAGE_SHIFT;
 	info.consumer_stride = PAGE_SIZE;

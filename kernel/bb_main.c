@@ -35,6 +35,7 @@ static int bb_open(struct inode *inode, struct file *file)
 	spin_lock_init(&bf->poll_lock);
 	bf->role = BB_ROLE_NONE;
 	bf->consumer_id = BB_ID_ANY;
+	bf->record_id = BB_ID_ANY;
 	file->private_data = bf;
 	return stream_open(inode, file);
 }
@@ -77,12 +78,20 @@ static struct miscdevice bb_misc = {
 
 static int __init bb_init(void)
 {
-	return misc_register(&bb_misc);
+	int ret = bb_prec_init();
+
+	if (ret)
+		return ret;
+	ret = misc_register(&bb_misc);
+	if (ret)
+		bb_prec_exit();
+	return ret;
 }
 
 static void __exit bb_exit(void)
 {
 	misc_deregister(&bb_misc);
+	bb_prec_exit();
 }
 
 module_init(bb_init);

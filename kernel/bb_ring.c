@@ -65,7 +65,8 @@ int bb_create_validate(const struct bb_create *c)
 }
 
 /*
- * Memory: [header][producer page + avail][consumer pages][slots][pools].
+ * Memory: [header][producer page + avail + records][consumer pages][slots]
+ * [pools].
  * Offsets: the same, with one extra page for "self" before the slots.
  */
 void bb_layout_compute(const struct bb_create *c, struct bb_layout *l)
@@ -80,8 +81,10 @@ void bb_layout_compute(const struct bb_create *c, struct bb_layout *l)
 	l->shift = ilog2(c->slot_count);
 	l->max_consumers = c->max_consumers ?: BB_DEFAULT_CONSUMERS;
 	l->wait_strategy = c->wait_strategy;
+	/* Multi-producer: avail[], then the producers' claim records. */
 	if (c->flags & BB_RING_MULTI_PRODUCER)
-		prod_bytes += (size_t)c->slot_count * sizeof(u32);
+		prod_bytes = bb_records_off(c->flags, c->slot_count) +
+			     BB_MAX_RECORDS * sizeof(struct bb_claim_record);
 
 	r[BB_REGION_HEADER].pages = 1;
 	r[BB_REGION_PRODUCER].pages = DIV_ROUND_UP(prod_bytes, PAGE_SIZE);
@@ -176,6 +179,9 @@ static void bb_ring_init_shared(struct bb_ring *r)
 	v->prod = bb_region_addr(r, BB_REGION_PRODUCER);
 	v->avail = (l->flags & BB_RING_MULTI_PRODUCER) ?
 		   (u32 *)(v->prod + 1) : NULL;
+	if (l->flags & BB_RING_MULTI_PRODUCER)
+		r->records = (void *)v->prod +
+			     bb_records_off(l->flags, l->slot_count);
 	v->consumers = bb_region_addr(r, BB_REGION_CONSUMERS);
 	v->cons_stride = PAGE_SIZE;
 	v->slots = bb_region_addr(r, BB_REGION_SLOTS);

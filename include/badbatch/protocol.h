@@ -7,5 +7,6 @@
 #include "gating.h"
 #include "claim.h"
 #include "consume.h"
+#include "record.h"
 
 #endif /* _BADBATCH_PROTOCOL_H */

@@ -108,6 +108,16 @@ int bb_part_attach(struct badbatch *ring, struct bb_attach *a,
 		return rc;
 	}
 	prod = p->maps[MAP_PROD].addr;
+	p->record = NULL;
+	/* A module without claim records leaves records_off 0. */
+	if (a->role == BB_ROLE_PRODUCER &&
+	    (in.flags & BB_RING_MULTI_PRODUCER) && in.records_off &&
+	    in.record_id < BB_MAX_RECORDS && in.records_off % 8 == 0 &&
+	    in.records_off <= in.producer_len &&
+	    (in.producer_len - in.records_off) /
+	    sizeof(struct bb_claim_record) > in.record_id)
+		p->record = (struct bb_claim_record *)(prod + in.records_off) +
+			    in.record_id;
 	bb_view_init(&p->view, p->maps[MAP_HDR].addr, prod,
 		     (in.flags & BB_RING_MULTI_PRODUCER) ?
 		     (__u32 *)(prod + in.avail_off) : NULL,
@@ -208,6 +218,7 @@ int badbatch_producer_attach(struct badbatch *ring,
 		return rc;
 	}
 	v = &p->part.view;
+	p->rec = p->part.record;
 	if (v->multi) {
 		frontier = bb_load(&v->prod->claim);
 	} else {

@@ -58,6 +58,7 @@ struct bb_part {
 	int fd;			/* own participant descriptor, -1: memory */
 	struct bb_memring *mem;
 	struct bb_region maps[BB_PART_MAPS];
+	struct bb_claim_record *record;	/* multi-producer producer, or NULL */
 };
 
 struct badbatch_producer {
@@ -65,6 +66,9 @@ struct badbatch_producer {
 	struct bb_producer_cache pc;
 	__u64 claim_end;	/* end of this producer's furthest claim */
 	__u64 published;	/* single producer: the cursor it stored */
+	/* Multi-producer with a kernel: its claim record, kept current. */
+	struct bb_claim_record *rec;
+	__u64 unpublished;	/* events claimed minus published (rec only) */
 };
 
 struct badbatch_consumer {

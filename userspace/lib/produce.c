@@ -17,8 +17,16 @@ static inline bool bb_bad_count(const struct bb_view *v, __u32 n)
 static inline int bb_claim_now(struct badbatch_producer *p, __u32 n,
 			       __u64 *lo)
 {
-	int rc = bb_try_claim(&p->part.view, &p->pc, n, lo);
+	int rc;
 
+	/* Kernel rings: the record lets the kernel release it if we die. */
+	if (p->rec) {
+		rc = bb_try_claim_rec(&p->part.view, &p->pc, p->rec, n, lo);
+		if (bb_likely(!rc))
+			p->unpublished += n;
+	} else {
+		rc = bb_try_claim(&p->part.view, &p->pc, n, lo);
+	}
 	if (bb_likely(!rc) && *lo + n > p->claim_end)
 		p->claim_end = *lo + n;
 	return rc;
@@ -109,6 +117,15 @@ int badbatch_publish(struct badbatch_producer *p, uint64_t seq, uint32_t n)
 		p->published = end;
 	}
 	bb_publish(v, seq, n);
+	if (p->rec) {
+		/* After the avail[] stores: a crash between leaves both. */
+		bb_record_published(p->rec, seq, end);
+		p->unpublished = p->unpublished > n ? p->unpublished - n : 0;
+		/* Overflowed, and now every claim is out: start afresh. */
+		if (bb_unlikely(!p->unpublished &&
+				bb_load(&p->rec->flags)))
+			bb_record_reset(p->rec);
+	}
 	if (bb_consumers_need_wake(v) && p->part.fd >= 0)
 		return bb_sys_wake(p->part.fd, BB_WAKE_CONSUMERS);
 	return 0;

@@ -129,7 +129,15 @@ struct bb_info {
 	__u64 slots_len;
 	__u64 pools_off;	/* struct bb_pool_entry[BB_MAX_POOLS]: */
 	__u64 pools_len;	/* consumers only, writable; else 0 */
-	__u64 reserved[2];
+	/*
+	 * Multi-producer producers: byte offset, in the producer region, of
+	 * struct bb_claim_record[BB_MAX_RECORDS], and the index of this
+	 * producer's own record in it. 0 and BB_ID_ANY otherwise (and from
+	 * a module without claim records).
+	 */
+	__u64 records_off;
+	__u32 record_id;
+	__u32 reserved32;
 };
 
 /* bb_wait.flags */
@@ -304,6 +312,47 @@ struct bb_producer_page {
  */
 #define BB_AVAIL_ROUND_MASK	0x7fffffffU
 #define BB_AVAIL_ABANDONED	0x80000000U
+
+/*
+ * Claim records (multi-producer rings): one per attached producer, in the
+ * producer region after avail[] (BB_IOC_INFO records_off, record_id). A
+ * producer claiming through its mapping keeps its own record current so
+ * that the kernel can abandon what it claimed and never published when
+ * its fd is released (death or close):
+ *
+ *  - before each compare-and-swap of claim from frontier f for n events:
+ *    intent_lo = f, then intent_n = n (the CAS orders them before itself);
+ *  - after winning: a free entry r[i] = {f, f + n}, nr covering it, then
+ *    intent_n = 0; after losing for good: intent_n = 0;
+ *  - after publishing (avail[] stored first), the published part leaves
+ *    its entry (shrunk, split, or removed by moving the last entry in);
+ *  - with more outstanding claims than entries: BB_RECORD_OVERFLOW.
+ *
+ * The kernel zeroes a record when a producer attaches and reads it, as
+ * untrusted data, only when that producer's fd is released, and, to tell
+ * whether a dead producer's in-flight intent won its CAS, the entries of
+ * every other record (an entry starting at f says that its producer won
+ * the CAS from f). A record it cannot make sense of fails the ring with
+ * fail_error EOWNERDEAD (see docs/abi.md).
+ */
+#define BB_MAX_RECORDS		64	/* multi-producer producers per ring */
+#define BB_RECORD_RANGES	14
+#define BB_RECORD_OVERFLOW	(1U << 0)	/* bb_claim_record.flags */
+
+struct bb_claim_range {
+	__u64 lo;		/* first event claimed, not yet published */
+	__u64 end;		/* one past the last */
+};
+
+struct bb_claim_record {
+	__u64 intent_lo;	/* frontier read before the CAS */
+	__u32 intent_n;		/* events asked for; 0: no CAS in flight */
+	__u32 nr;		/* entries of r[] in use */
+	__u32 flags;		/* BB_RECORD_* */
+	__u32 pad;
+	struct bb_claim_range r[BB_RECORD_RANGES];
+	__u64 reserved[1];
+};
 
 /*
  * Work pools: one page of entries, mapped writable by every consumer of
