@@ -269,6 +269,7 @@ BADBATCH_API int badbatch_get_stats(const struct badbatch *ring,
  * @pp: receives the producer.
  *
  * Return: 0, -EBUSY (a single-producer ring already has its producer),
+ * -ENOSPC (a multi-producer ring already has 64 producers),
  * -EACCES (mode denies writing), -ESHUTDOWN, -EINVAL (bad wait config:
  * unknown strategy, TIMEOUT_BLOCK without timeout_ns), -ENOMEM, -EPROTO,
  * or an errno of open(2), ioctl(2), mmap(2).
@@ -280,11 +281,17 @@ badbatch_producer_attach(struct badbatch *ring,
 
 /*
  * badbatch_producer_close() - detach (NULL is ignored). Publish every
- * claim first: on a single-producer ring the next producer reuses slots
- * left unpublished, but on a multi-producer ring a slot claimed through
- * the library and never published holds every consumer at it (only
- * claims made through the kernel, BB_IOC_CLAIM, are published abandoned
- * when their producer goes).
+ * claim first. On a single-producer ring the next producer reuses slots
+ * left unpublished. On a multi-producer kernel ring, claims left
+ * unpublished at close or death (SIGKILL at any point, even between a
+ * claim and its publish) are published abandoned by the kernel:
+ * consumers skip and count them (badbatch_consumer_abandoned(),
+ * badbatch_stats.abandoned). The producer's claim record (docs/abi.md)
+ * tells the kernel what it held; when the kernel cannot tell (a claim
+ * in flight it cannot settle, or more than 14 claims outstanding at
+ * once), the ring fails instead: badbatch_get_failure() gives
+ * EOWNERDEAD. A multi-producer memory ring has no kernel: there an
+ * unpublished claim still holds every consumer.
  */
 BADBATCH_API void badbatch_producer_close(struct badbatch_producer *p);
 
@@ -297,6 +304,10 @@ BADBATCH_API void badbatch_producer_close(struct badbatch_producer *p);
  *
  * No system call unless the strategy blocks. Every claimed slot must be
  * published (by badbatch_publish()) before consumers see later events.
+ * On a multi-producer kernel ring the claim is recorded in the
+ * producer's claim record (a few plain stores), so that the kernel can
+ * release it as abandoned if the producer dies; keep at most 14 claims
+ * unpublished at once, or its death fails the ring.
  *
  * Return: 0, -EINVAL (n is 0 or larger than the ring: it could never
  * fit), -ESHUTDOWN (halted), -ETIMEDOUT, -EINTR (a signal interrupted a

@@ -2091,6 +2091,238 @@ static void bb_kclaims_make_room_forgets_published(struct kunit *test)
 	bb_ring_put(r);
 }
 
+/* Claim records (bb_pclaims.c, include/badbatch/record.h). */
+static void bb_prec_validate_rejects_garbage(struct kunit *test)
+{
+	struct bb_claim_record c = {};
+
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 0, 8), 0);
+	c.nr = 2;
+	c.r[0].lo = 10;
+	c.r[0].end = 14;
+	c.r[1].lo = 12;		/* overlapping: a split in progress */
+	c.r[1].end = 14;
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), 0);
+	c.r[1].lo = 30;		/* half-written: reads empty */
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), 0);
+	c.r[1].lo = 12;
+	c.r[1].end = 21;	/* beyond the frontier */
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
+	c.r[1].lo = 2;
+	c.r[1].end = 11;	/* larger than a ring */
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
+	c.r[1].end = 3;
+	c.nr = BB_RECORD_RANGES + 1;
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
+	c.nr = 0xffffffff;
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
+	c.nr = 2;
+	c.flags = 2;
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
+	c.flags = BB_RECORD_OVERFLOW;
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EOVERFLOW);
+	c.flags = 0;
+	c.intent_n = 9;		/* more than a ring */
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
+	c.intent_n = 3;
+	c.intent_lo = 21;	/* a frontier never seen */
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
+	c.intent_lo = 20;
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), 0);
+}
+
+static void bb_prec_abandon_flags_only_window_and_unpublished(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1,
+					 NULL);
+	struct bb_view *v = &r->view;
+	struct bb_claim_record c = {};
+	u64 seq;
+
+	/* Events 0..19 claimed; everything below 12 was published. */
+	for (seq = 0; seq < 12; seq++)
+		bb_publish(v, seq, 1);
+	v->prod->claim = 20;
+	c.nr = 3;
+	c.r[0].lo = 10;		/* partly more than a ring behind */
+	c.r[0].end = 14;
+	c.r[1].lo = 14;
+	c.r[1].end = 17;
+	c.r[2].lo = 15;		/* overlaps: flagged once */
+	c.r[2].end = 17;
+	bb_publish(v, 15, 1);	/* published before the producer died */
+	KUNIT_ASSERT_EQ(test, bb_prec_validate(&c, 20, v->size), 0);
+	KUNIT_EXPECT_EQ(test, bb_prec_abandon(v, &c, 20), 4ULL);
+	KUNIT_EXPECT_FALSE(test, bb_is_abandoned(v, 10));
+	KUNIT_EXPECT_FALSE(test, bb_is_abandoned(v, 11));
+	for (seq = 12; seq < 17; seq++) {
+		KUNIT_EXPECT_TRUE(test, bb_is_published(v, seq));
+		KUNIT_EXPECT_EQ(test, bb_is_abandoned(v, seq), seq != 15);
+	}
+	KUNIT_EXPECT_FALSE(test, bb_is_published(v, 17));
+	/* Twice: nothing more. */
+	KUNIT_EXPECT_EQ(test, bb_prec_abandon(v, &c, 20), 0ULL);
+	bb_ring_put(r);
+}
+
+static void bb_record_follows_claims_and_publishes(struct kunit *test)
+{
+	struct bb_claim_record *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
+	c->intent_n = 4;
+	bb_record_claimed(c, 0, 4);
+	KUNIT_EXPECT_EQ(test, c->intent_n, 0U);
+	KUNIT_EXPECT_EQ(test, c->nr, 1U);
+	bb_record_claimed(c, 4, 10);
+	KUNIT_EXPECT_EQ(test, c->nr, 2U);
+	bb_record_published(c, 0, 2);		/* front */
+	KUNIT_EXPECT_EQ(test, c->r[0].lo, 2ULL);
+	bb_record_published(c, 2, 6);		/* spans two entries */
+	KUNIT_EXPECT_TRUE(test, bb_range_empty(c->r[0].lo, c->r[0].end));
+	KUNIT_EXPECT_EQ(test, c->r[1].lo, 6ULL);
+	bb_record_published(c, 7, 8);		/* split */
+	KUNIT_EXPECT_EQ(test, c->r[1].end, 7ULL);
+	KUNIT_EXPECT_EQ(test, c->r[0].lo, 8ULL);	/* the free entry */
+	KUNIT_EXPECT_EQ(test, c->r[0].end, 10ULL);
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(c, 10, 16), 0);
+	bb_record_published(c, 6, 7);
+	bb_record_published(c, 8, 10);
+	for (i = 0; i < c->nr; i++)
+		KUNIT_EXPECT_TRUE(test, bb_range_empty(c->r[i].lo, c->r[i].end));
+	/* More outstanding claims than entries: overflow, then reset. */
+	for (i = 0; i <= BB_RECORD_RANGES; i++)
+		bb_record_claimed(c, 100 + 2 * i, 101 + 2 * i);
+	KUNIT_EXPECT_EQ(test, c->nr, (u32)BB_RECORD_RANGES);
+	KUNIT_EXPECT_EQ(test, c->flags, BB_RECORD_OVERFLOW);
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(c, 200, 16), -EOVERFLOW);
+	bb_record_reset(c);
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(c, 200, 16), 0);
+}
+
+static void bb_prec_intent_settles_only_on_proof(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1,
+					 NULL);
+	struct bb_view *v = &r->view;
+	struct bb_claim_record *recs = r->records;
+
+	/* Nobody moved the frontier past 5: the CAS from 5 never won. */
+	v->prod->claim = 5;
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_settled(v, recs, 3, 0, 5));
+	/* It moved, nobody says who: maybe the dead one. */
+	v->prod->claim = 8;
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_settled(v, recs, 3, 0, 5));
+	/* The dead one's own record does not count (skip). */
+	bb_record_claimed(&recs[0], 5, 8);
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_settled(v, recs, 3, 0, 5));
+	/* Another producer's entry starting at 5: it won. */
+	bb_record_claimed(&recs[1], 5, 8);
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_settled(v, recs, 3, 0, 5));
+	/* ... and not if its record is not handed out. */
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_settled(v, recs, 1, 0, 5));
+	/* An entry only covering 5 is no proof (no frontier inside). */
+	memset(&recs[1], 0, sizeof(recs[1]));
+	bb_record_claimed(&recs[1], 4, 8);
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_settled(v, recs, 3, 0, 5));
+	/* Event 5 published: whoever won, nothing of it is left. */
+	bb_publish(v, 5, 1);
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_settled(v, recs, 3, 0, 5));
+	/* More than a ring behind the frontier. */
+	v->prod->claim = 14;
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_settled(v, recs, 3, 0, 4));
+	bb_ring_put(r);
+}
+
+static void bb_prec_release_abandons_or_fails(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1,
+					 NULL);
+	struct bb_file *bf = kunit_kzalloc(test, sizeof(*bf), GFP_KERNEL);
+	struct bb_view *v = &r->view;
+	struct bb_claim_record *c;
+	u32 id;
+	int i;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bf);
+	bf->ring = r;
+	bf->role = BB_ROLE_PRODUCER;
+	/* A recorded claim [0, 3): abandoned, counted. */
+	mutex_lock(&r->lock);
+	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
+	mutex_unlock(&r->lock);
+	bf->record_id = id;
+	c = &r->records[id];
+	v->prod->claim = 3;
+	bb_record_claimed(c, 0, 3);
+	bb_prec_release(bf);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->abandoned), 3LL);
+	KUNIT_EXPECT_TRUE(test, bb_is_abandoned(v, 2));
+	KUNIT_EXPECT_EQ(test, r->records_used, 0ULL);
+	KUNIT_EXPECT_FALSE(test, r->halted);
+
+	/* A CAS won and never recorded: failed, after a few re-checks. */
+	mutex_lock(&r->lock);
+	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
+	mutex_unlock(&r->lock);
+	KUNIT_EXPECT_EQ(test, r->records[id].intent_n, 0U);	/* zeroed */
+	bf->record_id = id;
+	c = &r->records[id];
+	c->intent_lo = 3;
+	c->intent_n = 2;
+	v->prod->claim = 5;
+	bb_prec_release(bf);
+	KUNIT_EXPECT_FALSE(test, r->halted);	/* not at once */
+	for (i = 0; i < 100 && !READ_ONCE(r->halted); i++)
+		msleep(20);
+	KUNIT_EXPECT_TRUE(test, r->halted);
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_error, EOWNERDEAD);
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_seq, 3ULL);
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_by, BB_ID_ANY);
+	/* The work item drops its reference: ours is the last. */
+	for (i = 0; i < 50 && kref_read(&r->ref) > 1; i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, kref_read(&r->ref), 1U);
+	bb_ring_put(r);
+
+	/* Garbage fails the ring at once. */
+	r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1, NULL);
+	bf->ring = r;
+	mutex_lock(&r->lock);
+	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
+	mutex_unlock(&r->lock);
+	bf->record_id = id;
+	r->records[id].nr = 1000;
+	bb_prec_release(bf);
+	KUNIT_EXPECT_TRUE(test, r->halted);
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_error, EOWNERDEAD);
+	bb_ring_put(r);
+}
+
+static void bb_prec_attach_hands_out_each_record_once(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1,
+					 NULL);
+	unsigned char *prod = (unsigned char *)r->view.prod;
+	u32 id, i;
+
+	KUNIT_EXPECT_PTR_EQ(test, (void *)r->records,
+			    (void *)(prod + bb_records_off(r->layout.flags, 8)));
+	KUNIT_EXPECT_GE(test, (size_t)r->layout.region[BB_REGION_PRODUCER].pages
+			<< PAGE_SHIFT, bb_records_off(r->layout.flags, 8) +
+			BB_MAX_RECORDS * sizeof(struct bb_claim_record));
+	KUNIT_EXPECT_EQ(test, sizeof(struct bb_claim_record), (size_t)256);
+	mutex_lock(&r->lock);
+	for (i = 0; i < BB_MAX_RECORDS; i++) {
+		KUNIT_EXPECT_EQ(test, bb_prec_attach(r, &id), 0);
+		KUNIT_EXPECT_EQ(test, id, i);
+	}
+	KUNIT_EXPECT_EQ(test, bb_prec_attach(r, &id), -ENOSPC);
+	mutex_unlock(&r->lock);
+	bb_ring_put(r);
+}
+
 static struct kunit_case bb_cases[] = {
 	/* The shared protocol, include/badbatch/. */
 	KUNIT_CASE(bb_view_indexes_slots_and_consumers),
@@ -2152,6 +2384,12 @@ static struct kunit_case bb_cases[] = {
 	KUNIT_CASE(bb_kclaims_track_shrink_and_split),
 	KUNIT_CASE(bb_kclaims_abandon_flags_only_unpublished),
 	KUNIT_CASE(bb_kclaims_make_room_forgets_published),
+	KUNIT_CASE(bb_prec_validate_rejects_garbage),
+	KUNIT_CASE(bb_prec_abandon_flags_only_window_and_unpublished),
+	KUNIT_CASE(bb_record_follows_claims_and_publishes),
+	KUNIT_CASE(bb_prec_intent_settles_only_on_proof),
+	KUNIT_CASE(bb_prec_release_abandons_or_fails),
+	KUNIT_CASE(bb_prec_attach_hands_out_each_record_once),
 	{}
 };
 

@@ -25,7 +25,7 @@
 
 /* How long an in-flight intent may stay unsettled: tries * delay. */
 #define BB_INTENT_TRIES		50
-#define BB_INTENT_DELAY_MS	4
+#define BB_INTENT_DELAY_US	4000
 
 static struct workqueue_struct *bb_prec_wq;
 
@@ -201,7 +201,7 @@ static void bb_intent_work_fn(struct work_struct *work)
 		if (READ_ONCE(r->halted) ||
 		    bb_intent_settled(r, BB_ID_ANY, w->lo))
 			goto out;
-		msleep(BB_INTENT_DELAY_MS);
+		usleep_range(BB_INTENT_DELAY_US, 2 * BB_INTENT_DELAY_US);
 	}
 	bb_prec_fail(r, w->lo);
 out:
