@@ -211,7 +211,7 @@ out:
 
 static void bb_intent_later(struct bb_ring *r, u64 lo, u32 n)
 {
-	struct bb_intent_work *w = kzalloc(sizeof(*w), GFP_KERNEL);
+	struct bb_intent_work *w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 
 	if (!w || !bb_prec_wq) {
 		kfree(w);
