@@ -24,7 +24,7 @@
 #include "bb_internal.h"
 
 /* How long an in-flight intent may stay unsettled: tries * delay. */
-#define BB_INTENT_TRIES		50
+#define BB_INTENT_TRIES		125
 #define BB_INTENT_DELAY_US	4000
 
 static struct workqueue_struct *bb_prec_wq;
