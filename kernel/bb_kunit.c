@@ -2274,7 +2274,7 @@ static void bb_prec_release_abandons_or_fails(struct kunit *test)
 	v->prod->claim = 5;
 	bb_prec_release(bf);
 	KUNIT_EXPECT_FALSE(test, r->halted);	/* not at once */
-	for (i = 0; i < 100 && !READ_ONCE(r->halted); i++)
+	for (i = 0; i < 250 && !READ_ONCE(r->halted); i++)
 		msleep(20);
 	KUNIT_EXPECT_TRUE(test, r->halted);
 	KUNIT_EXPECT_EQ(test, r->hdr->fail_error, EOWNERDEAD);
