@@ -922,8 +922,10 @@ static void bb_check_region_sizes(struct kunit *test,
 	u64 prod = sizeof(struct bb_producer_page);
 	u64 slots = (u64)t->slot_count * t->slot_size;
 
+	/* Multi-producer: avail[], then the producers' claim records. */
 	if (t->flags & BB_RING_MULTI_PRODUCER)
-		prod += (u64)t->slot_count * sizeof(u32);
+		prod = bb_records_off(t->flags, t->slot_count) +
+		       BB_MAX_RECORDS * sizeof(struct bb_claim_record);
 	KUNIT_EXPECT_GE(test, (u64)r[BB_REGION_HEADER].pages << PAGE_SHIFT,
 			(u64)sizeof(struct bb_ring_header));
 	KUNIT_EXPECT_GE(test, (u64)r[BB_REGION_PRODUCER].pages << PAGE_SHIFT,
