@@ -109,8 +109,14 @@ int main(void)
 	pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
-	if (!pid)
+	if (!pid) {
+		/*
+		 * fork() copied the consumer's descriptor: drop it, or the
+		 * consumer would outlive the parent and hold the producer.
+		 */
+		badbatch_consumer_close(c);
 		_exit(publisher(ring));
+	}
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
