@@ -72,7 +72,7 @@ int main(void)
 	struct badbatch_producer *p;
 	struct badbatch *ring;
 	uint64_t i, seq, want_sum = 0;
-	int a, b, c;
+	int a, b, c, rc;
 
 	CHECK(badbatch_create(&cfg, &ring));
 	CHECK(badbatch_topology_create(ring, &t));
@@ -90,7 +90,11 @@ int main(void)
 
 	CHECK(badbatch_producer_attach(ring, NULL, &p));
 	for (i = 0; i < EVENTS; i++) {
-		CHECK(badbatch_claim(p, 1, &seq));
+		/* -ESHUTDOWN: a stage failed; shutdown below says why. */
+		rc = badbatch_claim(p, 1, &seq);
+		if (rc == -ESHUTDOWN)
+			break;
+		CHECK(rc);
 		*(struct event *)badbatch_slot(p, seq) =
 			(struct event){ .value = i };
 		CHECK(badbatch_publish(p, seq, 1));

@@ -79,14 +79,18 @@ static int run_consumer(const char *name, bool apply)
 	while (s.count < EVENTS) {
 		rc = badbatch_consume(s.c, on_event, &s, 0);
 		if (rc == -EPROTO) {
-			/* Tell everyone why, and stop the whole graph. */
-			badbatch_consumer_fail(s.c, badbatch_consumer_seq(s.c),
-					       EPROTO);
+			/* Tell everyone why, and stop the whole graph; */
+			/* halt at least when the reason cannot be recorded. */
+			if (badbatch_consumer_fail(s.c, badbatch_consumer_seq(s.c),
+						   EPROTO) < 0)
+				badbatch_consumer_halt(s.c);
 			die("%s: event %llu out of order or not journaled",
 			    apply ? "apply" : "journal",
 			    (unsigned long long)badbatch_consumer_seq(s.c));
 		}
-		CHECK(rc);
+		if (rc < 0)
+			die("%s: %s", apply ? "apply" : "journal",
+			    strerror(-rc));
 	}
 	if (s.sum != EVENTS * (EVENTS - 1) / 2)
 		die("%s: sum %llu", apply ? "apply" : "journal",
@@ -102,13 +106,23 @@ static int run_consumer(const char *name, bool apply)
 static int run_producer(const char *name)
 {
 	struct badbatch_producer *p;
+	struct badbatch_failure f;
 	struct badbatch *ring;
 	uint64_t i, seq;
+	int rc;
 
 	CHECK(badbatch_open(name, &ring));
 	CHECK(badbatch_producer_attach(ring, NULL, &p));
 	for (i = 0; i < EVENTS; i++) {
-		CHECK(badbatch_claim(p, 1, &seq));
+		rc = badbatch_claim(p, 1, &seq);
+		/* Another process halted the ring: it may have said why. */
+		if (rc == -ESHUTDOWN && !badbatch_producer_get_failure(p, &f) &&
+		    f.error)
+			die("produce: consumer %u failed on event %llu: %s",
+			    f.consumer_id, (unsigned long long)f.seq,
+			    strerror(f.error));
+		if (rc < 0)
+			die("produce: claim: %s", strerror(-rc));
 		*(struct event *)badbatch_slot(p, seq) =
 			(struct event){ .value = i };
 		CHECK(badbatch_publish(p, seq, 1));

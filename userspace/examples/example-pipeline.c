@@ -75,8 +75,9 @@ int main(void)
 	struct badbatch_producer *p;
 	struct badbatch_stage_stats st;
 	struct badbatch *ring;
+	struct badbatch_failure f;
 	uint64_t i, seq, want_sum = 0;
-	int s_decode, s_compute, s_sink, s;
+	int s_decode, s_compute, s_sink, s, rc;
 
 	CHECK(badbatch_create(&cfg, &ring));
 	CHECK(badbatch_topology_create(ring, &t));
@@ -100,7 +101,10 @@ int main(void)
 	for (i = 0; i < EVENTS; i++) {
 		struct event *e;
 
-		CHECK(badbatch_claim(p, 1, &seq));
+		rc = badbatch_claim(p, 1, &seq);
+		if (rc == -ESHUTDOWN)
+			break;		/* a stage failed: see below */
+		CHECK(rc);
 		e = badbatch_slot(p, seq);
 		/* Slots are reused: clear what the stages write. */
 		*e = (struct event){ .input = i };
@@ -108,8 +112,16 @@ int main(void)
 		want_sum += i * 3 + 7;
 	}
 
-	/* Drain: every stage handles everything published, then joins. */
-	CHECK(badbatch_topology_shutdown(t, 0));
+	/*
+	 * Drain: every stage handles everything published, then joins. A
+	 * stage that failed halted the ring and left the reason in it.
+	 */
+	rc = badbatch_topology_shutdown(t, 0);
+	if (rc && !badbatch_get_failure(ring, &f) && f.error)
+		die("consumer %u failed on event %llu: %s", f.consumer_id,
+		    (unsigned long long)f.seq, strerror(f.error));
+	if (rc)
+		die("a stage stopped: %s", strerror(-rc));
 
 	for (s = s_decode; s <= s_sink; s++) {
 		CHECK(badbatch_topology_stage_stats(t, s, &st));

@@ -54,7 +54,9 @@ static void *consumer_thread(void *arg)
 		int rc = badbatch_consume(t->c, on_event, t, 0);
 
 		if (rc < 0) {
+			/* Halt, or the producer waits for us forever. */
 			t->rc = rc;
+			badbatch_consumer_halt(t->c);
 			break;
 		}
 	}
@@ -74,6 +76,7 @@ int main(void)
 	pthread_t thread;
 	uint64_t next, seq;
 	uint32_t n, i;
+	int rc;
 
 	CHECK(badbatch_create(&cfg, &ring));
 	CHECK(badbatch_consumer_attach(ring, NULL, &t.c));
@@ -84,7 +87,10 @@ int main(void)
 	for (next = 0; next < EVENTS; next += n) {
 		n = EVENTS - next < BATCH ? (uint32_t)(EVENTS - next) : BATCH;
 		/* Waits only when the consumer is a whole ring behind. */
-		CHECK(badbatch_claim(p, n, &seq));
+		rc = badbatch_claim(p, n, &seq);
+		if (rc == -ESHUTDOWN)
+			break;		/* the consumer gave up: see t.rc */
+		CHECK(rc);
 		for (i = 0; i < n; i++) {
 			struct event *e = badbatch_slot(p, seq + i);
 

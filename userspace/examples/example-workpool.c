@@ -86,7 +86,7 @@ int main(void)
 	struct badbatch *ring;
 	_Atomic uint32_t *seen;
 	uint64_t i, seq, handled = 0;
-	int pool, coll;
+	int pool, coll, rc;
 
 	seen = calloc(EVENTS, sizeof(*seen));
 	if (!seen)
@@ -113,7 +113,11 @@ int main(void)
 
 	CHECK(badbatch_producer_attach(ring, NULL, &p));
 	for (i = 0; i < EVENTS; i++) {
-		CHECK(badbatch_claim(p, 1, &seq));
+		/* -ESHUTDOWN: a stage failed; shutdown below says why. */
+		rc = badbatch_claim(p, 1, &seq);
+		if (rc == -ESHUTDOWN)
+			break;
+		CHECK(rc);
 		*(struct event *)badbatch_slot(p, seq) =
 			(struct event){ .value = i };
 		CHECK(badbatch_publish(p, seq, 1));

@@ -18,8 +18,8 @@
 #include <badbatch.h>
 
 /* "example-x: message", flushed: the VM runs static binaries unbuffered. */
-static inline __attribute__((format(printf, 1, 2))) void say(const char *fmt,
-							      ...)
+static inline __attribute__((format(printf, 1, 2)))
+void say(const char *fmt, ...)
 {
 	va_list ap;
 
