@@ -571,8 +571,9 @@ enum badbatch_poll_state {
  * badbatch_consume(); a batch of abandoned events only is skipped and
  * the poll looks further, so 0 always means IDLE or GATING. GATING only
  * for a consumer following other consumers. On a halted ring, events
- * published before the halt are still handed out; the state is then
- * IDLE while claims taken before the halt may still be published.
+ * published before the halt are still handed out, and 0 (IDLE or
+ * GATING) comes while more may still arrive: claims taken before the
+ * halt, or events the consumers followed have not handled yet.
  *
  * Return: events handed to fn (0 with state IDLE or GATING), fn's
  * negative value (state PROCESSING; that event stays unconsumed),
