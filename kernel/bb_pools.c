@@ -15,9 +15,10 @@
 void bb_pool_join(struct bb_ring *r, u32 pool, u64 start)
 {
 	struct bb_pool_entry *e = &r->pools[pool];
-	u32 n = ++r->pool_members[pool];
+	u32 n;
 
 	lockdep_assert_held(&r->lock);
+	n = ++r->pool_members[pool];
 	if (n == 1) {
 		WRITE_ONCE(e->halted, 0);
 		/*
