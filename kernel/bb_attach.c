@@ -30,15 +30,24 @@ int bb_permission(const struct bb_ring *r, u32 role)
 }
 
 /* Checks that need no ring: the errors a bad struct gets first. */
-static int bb_attach_validate(const struct bb_attach *a)
+int bb_attach_validate(const struct bb_attach *a)
 {
 	size_t i;
 
 	if (a->role != BB_ROLE_PRODUCER && a->role != BB_ROLE_CONSUMER &&
 	    a->role != BB_ROLE_OBSERVER)
 		return -EINVAL;
+	/* Exactly one source; POOL only modifies it. */
 	if (hweight32(a->flags & BB_ATTACH_FLAGS_ALL) != 1 ||
-	    (a->flags & ~BB_ATTACH_FLAGS_ALL))
+	    (a->flags & ~(BB_ATTACH_FLAGS_ALL | BB_ATTACH_POOL)))
+		return -EINVAL;
+	if (a->flags & BB_ATTACH_POOL) {
+		if (a->role != BB_ROLE_CONSUMER || a->pool >= BB_MAX_POOLS)
+			return -EINVAL;
+	} else if (a->pool) {
+		return -EINVAL;
+	}
+	if (a->reserved32)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(a->reserved); i++)
 		if (a->reserved[i])
@@ -102,7 +111,7 @@ static int bb_attach_consumer(struct bb_ring *r, struct bb_attach *a)
 	u64 free_ids = ~r->active & GENMASK_ULL(max - 1, 0);
 	struct bb_consumer_page *page;
 	unsigned int id;
-	u64 frontier;
+	u64 frontier, start;
 
 	if (a->deps & ~GENMASK_ULL(max - 1, 0))
 		return -EINVAL;
@@ -129,11 +138,13 @@ static int bb_attach_consumer(struct bb_ring *r, struct bb_attach *a)
 	 * producer can overwrite an event this consumer has not seen.
 	 */
 	frontier = READ_ONCE(r->view.prod->claim);
-	WRITE_ONCE(page->seq, a->deps ? bb_deps_min(&r->view, a->deps, frontier)
-				      : frontier);
+	start = a->deps ? bb_deps_min(&r->view, a->deps, frontier) : frontier;
+	WRITE_ONCE(page->seq, start);
 	r->active |= BIT_ULL(id);
 	r->deps[id] = a->deps;
 	bb_topology_end(r);
+	if (a->flags & BB_ATTACH_POOL)
+		bb_pool_join(r, a->pool, start);
 	a->consumer_id = id;
 	return 0;
 }
@@ -180,6 +191,8 @@ int bb_attach(struct bb_file *bf, struct bb_ring *self, struct bb_attach *a)
 
 	bf->consumer_id = a->role == BB_ROLE_CONSUMER ? a->consumer_id :
 							 BB_ID_ANY;
+	bf->pooled = a->flags & BB_ATTACH_POOL;
+	bf->pool = a->pool;
 	bf->pc.gating = 0;
 	if (self) {
 		/* The ring is visible already: the role publishes the id. */
@@ -226,6 +239,8 @@ void bb_detach(struct bb_file *bf)
 		bb_topology_forget(&r->active, r->deps,
 				   r->layout.max_consumers, bf->consumer_id);
 		bb_topology_end(r);
+		if (bf->pooled)
+			bb_pool_leave(r, bf->pool);
 	}
 	mutex_unlock(&r->lock);
 	/* Sleepers re-evaluate against the healed graph. */

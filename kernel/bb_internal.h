@@ -24,6 +24,7 @@ enum bb_region_kind {
 	BB_REGION_CONSUMERS,
 	BB_REGION_SELF,
 	BB_REGION_SLOTS,
+	BB_REGION_POOLS,
 	BB_NR_REGIONS,
 };
 
@@ -63,12 +64,16 @@ struct bb_ring {
 	void *base;			/* vmap of pages */
 	struct bb_ring_header *hdr;	/* kernel-written, read-only to users */
 	struct bb_view view;
+	struct bb_pool_entry *pools;	/* BB_MAX_POOLS, writable by consumers */
 
 	/* Kernel truth, under lock: the header mirrors it for users. */
 	u32 nr_producers;
 	u64 active;			/* consumer ids attached */
 	u64 deps[BB_MAX_CONSUMERS];
+	u32 pool_members[BB_MAX_POOLS];	/* the pools page only mirrors it */
 	bool halted;
+	struct bb_fail fail;		/* the first BB_IOC_FAIL; error 0: none */
+	u32 fail_by;
 
 	wait_queue_head_t consumer_wq;	/* consumers waiting for the cursor */
 	wait_queue_head_t producer_wq;	/* producers waiting for room */
@@ -110,6 +115,8 @@ struct bb_file {
 	struct bb_ring *ring;		/* set once, under lock */
 	u32 role;
 	u32 consumer_id;
+	bool pooled;			/* a member of work pool "pool" */
+	u32 pool;
 	struct bb_producer_cache pc;	/* kernel-mediated claims */
 	struct bb_kclaims kclaims;	/* under lock; multi-producer only */
 	spinlock_t poll_lock;		/* poll_announce */
@@ -147,10 +154,19 @@ void bb_topology_begin(struct bb_ring *r);
 void bb_topology_end(struct bb_ring *r);
 
 /* bb_attach.c: attach and detach of participants */
+int bb_attach_validate(const struct bb_attach *a);
 int bb_attach(struct bb_file *bf, struct bb_ring *self,
 	      struct bb_attach *a);
 void bb_detach(struct bb_file *bf);
 int bb_permission(const struct bb_ring *r, u32 role);
+
+/* bb_pools.c: work pool membership, mirrored in the pools page */
+void bb_pool_join(struct bb_ring *r, u32 pool, u64 start);
+void bb_pool_leave(struct bb_ring *r, u32 pool);
+
+/* bb_halt.c: halting a ring, with or without a failure record */
+int bb_fail_validate(const struct bb_fail *f);
+int bb_ring_halt(struct bb_ring *r, const struct bb_fail *f, u32 by);
 
 /* bb_mmap.c */
 int bb_mmap(struct file *file, struct vm_area_struct *vma);

@@ -112,6 +112,10 @@ static int bb_ioc_info(struct bb_file *bf, struct bb_info __user *uarg)
 	}
 	info.slots_off = reg[BB_REGION_SLOTS].pgoff << PAGE_SHIFT;
 	info.slots_len = (u64)l->slot_count * l->slot_size;
+	if (bf->role == BB_ROLE_CONSUMER) {
+		info.pools_off = reg[BB_REGION_POOLS].pgoff << PAGE_SHIFT;
+		info.pools_len = reg[BB_REGION_POOLS].pages << PAGE_SHIFT;
+	}
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
@@ -129,6 +133,9 @@ static int bb_ioc_stats(struct bb_file *bf, struct bb_stats __user *uarg)
 	st.nr_producers = r->nr_producers;
 	st.nr_consumers = hweight64(r->active);
 	st.status = r->halted ? BB_STATUS_HALTED : BB_STATUS_RUNNING;
+	st.fail_seq = r->fail.seq;
+	st.fail_error = r->fail.error;
+	st.fail_by = r->fail_by;
 	mutex_unlock(&r->lock);
 	st.ring_id = r->id;
 	st.cursor = READ_ONCE(r->view.prod->claim);
@@ -230,22 +237,38 @@ static int bb_ioc_wake(struct bb_file *bf, unsigned long what)
 	return 0;
 }
 
+/* Who may halt or fail a ring: anyone bound to it but an observer. */
+#define BB_HALTERS	(BB_ANY_ROLE & ~BIT(BB_ROLE_OBSERVER))
+
 /* Stop the ring: no new claims or attaches, every sleeper returns. */
 static int bb_ioc_halt(struct bb_file *bf)
 {
 	struct bb_ring *r;
 	int ret = 0;
 
-	r = bb_bound(bf, BB_ANY_ROLE & ~BIT(BB_ROLE_OBSERVER), &ret);
+	r = bb_bound(bf, BB_HALTERS, &ret);
 	if (!r)
 		return ret;
-	mutex_lock(&r->lock);
-	WRITE_ONCE(r->halted, true);
-	WRITE_ONCE(r->hdr->status, BB_STATUS_HALTED);
-	mutex_unlock(&r->lock);
-	/* The wait-queue locks order the flag before every waiter's check. */
-	bb_wake_all(r);
-	return 0;
+	return bb_ring_halt(r, NULL, BB_ID_ANY);
+}
+
+/* Halt the ring, recording why; only the first failure is kept. */
+static int bb_ioc_fail(struct bb_file *bf, struct bb_fail __user *uarg)
+{
+	struct bb_ring *r;
+	struct bb_fail f;
+	int ret = 0;
+
+	r = bb_bound(bf, BB_HALTERS, &ret);
+	if (!r)
+		return ret;
+	if (copy_from_user(&f, uarg, sizeof(f)))
+		return -EFAULT;
+	ret = bb_fail_validate(&f);
+	if (ret)
+		return ret;
+	return bb_ring_halt(r, &f, bb_file_role(bf) == BB_ROLE_CONSUMER ?
+				   bf->consumer_id : BB_ID_ANY);
 }
 
 long bb_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -272,6 +295,8 @@ long bb_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return bb_ioc_halt(bf);
 	case BB_IOC_STATS:
 		return bb_ioc_stats(bf, uarg);
+	case BB_IOC_FAIL:
+		return bb_ioc_fail(bf, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -2,8 +2,9 @@
 /*
  * mmap of a ring's regions with protections by role: only producers may
  * write the producer page and the slots (consumers too on rings created
- * mutable), only a consumer may write its own page, nobody writes the
- * header, nothing is executable and no mapping can grow.
+ * mutable), only a consumer may write its own page and map (writable)
+ * the work pools page, nobody writes the header, nothing is executable
+ * and no mapping can grow.
  */
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
@@ -18,6 +19,7 @@ static bool bb_region_writable(const struct bb_ring *r,
 	case BB_REGION_PRODUCER:
 		return bf->role == BB_ROLE_PRODUCER;
 	case BB_REGION_SELF:
+	case BB_REGION_POOLS:
 		return bf->role == BB_ROLE_CONSUMER;
 	case BB_REGION_SLOTS:
 		return bf->role == BB_ROLE_PRODUCER ||
@@ -53,7 +55,9 @@ int bb_mmap(struct file *file, struct vm_area_struct *vma)
 	kind = bb_region_find(r, vma->vm_pgoff);
 	if (kind < 0)
 		return kind;
-	if (kind == BB_REGION_SELF && bb_file_role(bf) != BB_ROLE_CONSUMER)
+	/* Regions only a consumer has: nobody else learns their offsets. */
+	if ((kind == BB_REGION_SELF || kind == BB_REGION_POOLS) &&
+	    bb_file_role(bf) != BB_ROLE_CONSUMER)
 		return -EINVAL;
 	reg = &r->layout.region[kind];
 	if (!vma_pages(vma) || vma_pages(vma) > reg->pages)

@@ -65,7 +65,7 @@ int bb_create_validate(const struct bb_create *c)
 }
 
 /*
- * Memory: [header][producer page + avail][consumer pages][slots].
+ * Memory: [header][producer page + avail][consumer pages][slots][pools].
  * Offsets: the same, with one extra page for "self" before the slots.
  */
 void bb_layout_compute(const struct bb_create *c, struct bb_layout *l)
@@ -89,6 +89,9 @@ void bb_layout_compute(const struct bb_create *c, struct bb_layout *l)
 	r[BB_REGION_SELF].pages = 1;
 	r[BB_REGION_SLOTS].pages =
 		DIV_ROUND_UP((size_t)c->slot_count * c->slot_size, PAGE_SIZE);
+	r[BB_REGION_POOLS].pages = DIV_ROUND_UP(BB_MAX_POOLS *
+						sizeof(struct bb_pool_entry),
+						PAGE_SIZE);
 
 	for (off = 0; off < BB_NR_REGIONS; off++) {
 		r[off].mem_pgoff = mem;
@@ -164,7 +167,10 @@ static void bb_ring_init_shared(struct bb_ring *r)
 	h->max_consumers = l->max_consumers;
 	h->wait_strategy = l->wait_strategy;
 	h->ring_id = r->id;
+	h->fail_by = BB_ID_ANY;
 	r->hdr = h;
+	r->fail_by = BB_ID_ANY;
+	r->pools = bb_region_addr(r, BB_REGION_POOLS);
 
 	v->hdr = h;
 	v->prod = bb_region_addr(r, BB_REGION_PRODUCER);

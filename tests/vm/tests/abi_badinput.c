@@ -232,6 +232,7 @@ static const struct cmd cmds[] = {
 	{ "PUBLISH", 0x07, _IOC_WRITE, sizeof(struct bb_publish) },
 	{ "HALT", 0x08, _IOC_NONE, 0 },
 	{ "STATS", 0x09, _IOC_READ, sizeof(struct bb_stats) },
+	{ "FAIL", 0x0a, _IOC_WRITE, sizeof(struct bb_fail) },
 };
 
 static void test_enotty(void)
@@ -309,8 +310,8 @@ static void test_enotty(void)
 		}
 		T_ERR(ioctl(fds[k], _IO(BB_IOC_MAGIC, 0x00), 0), ENOTTY,
 		      "%s: command number 0 -> ENOTTY", fdn);
-		T_ERR(ioctl(fds[k], _IO(BB_IOC_MAGIC, 0x0a), 0), ENOTTY,
-		      "%s: command number 0x0a -> ENOTTY", fdn);
+		T_ERR(ioctl(fds[k], _IO(BB_IOC_MAGIC, 0x0b), 0), ENOTTY,
+		      "%s: command number 0x0b (after FAIL) -> ENOTTY", fdn);
 		T_ERR(ioctl(fds[k], _IOWR(BB_IOC_MAGIC, 0xff, __u64), buf), ENOTTY,
 		      "%s: command number 0xff -> ENOTTY", fdn);
 	}
@@ -601,7 +602,8 @@ static void test_attach(void)
 		static const __u32 bad_flags[] = {
 			0, BB_ATTACH_SELF | BB_ATTACH_FD, BB_ATTACH_FD | BB_ATTACH_NAME,
 			BB_ATTACH_SELF | BB_ATTACH_NAME, BB_ATTACH_FLAGS_ALL,
-			1u << 3, BB_ATTACH_NAME | (1u << 3), BB_ATTACH_NAME | (1u << 31),
+			BB_ATTACH_POOL, BB_ATTACH_FLAGS_ALL | BB_ATTACH_POOL,
+			BB_ATTACH_NAME | (1u << 4), BB_ATTACH_NAME | (1u << 31),
 		};
 
 		for (i = 0; i < (int)(sizeof(bad_flags) / sizeof(bad_flags[0])); i++) {

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Work pools: the kernel counts each pool's members and, when the first
+ * member of an empty pool attaches, starts the pool at that member's
+ * sequence. Everything else in the pools page (next after that, halted)
+ * belongs to the workers: the kernel writes the page and never reads it.
+ */
+#include "bb_internal.h"
+
+/*
+ * A consumer starting at sequence start joined pool (r->lock held, after
+ * the consumer entered the topology, so it gates producers before any
+ * worker can claim an event from next).
+ */
+void bb_pool_join(struct bb_ring *r, u32 pool, u64 start)
+{
+	struct bb_pool_entry *e = &r->pools[pool];
+	u32 n;
+
+	lockdep_assert_held(&r->lock);
+	n = ++r->pool_members[pool];
+	if (n == 1) {
+		WRITE_ONCE(e->halted, 0);
+		/*
+		 * Pairs with the workers' load-acquire of next
+		 * (bb_worker_claim() in userspace/lib/workpool.c): whoever
+		 * sees this next also sees halted cleared, the new
+		 * consumer's sequence and the topology that makes it gate.
+		 */
+		smp_store_release(&e->next, start + 1);
+	}
+	/*
+	 * Pairs with a load-acquire of members: a reader that sees this
+	 * count also sees the next and halted written above.
+	 */
+	smp_store_release(&e->members, n);
+}
+
+/* A member of pool detached (r->lock held). */
+void bb_pool_leave(struct bb_ring *r, u32 pool)
+{
+	lockdep_assert_held(&r->lock);
+	if (WARN_ON_ONCE(!r->pool_members[pool]))
+		return;
+	/* Nothing is published with it: a count only, as a plain store. */
+	WRITE_ONCE(r->pools[pool].members, --r->pool_members[pool]);
+}
