@@ -311,7 +311,11 @@ BADBATCH_API void badbatch_producer_close(struct badbatch_producer *p);
  *
  * Return: 0, -EINVAL (n is 0 or larger than the ring: it could never
  * fit), -ESHUTDOWN (halted), -ETIMEDOUT, -EINTR (a signal interrupted a
- * kernel sleep).
+ * kernel sleep). A claim won after the ring halted (a halt during a
+ * spin, yield or nap of the wait) is given back and -ESHUTDOWN
+ * returned; on a multi-producer ring where another producer claimed
+ * beyond it meanwhile, its slots are published abandoned instead, so
+ * consumers skip them rather than wait at a hole.
  */
 BADBATCH_API int badbatch_claim(struct badbatch_producer *p, uint32_t n,
 				uint64_t *seq);
@@ -539,7 +543,8 @@ BADBATCH_API int badbatch_publish_events(struct badbatch_producer *p,
  * badbatch_try_publish_event(), badbatch_try_publish_events() - the same
  * without waiting: -EAGAIN when the ring has no room for all n now (fn not
  * called, nothing claimed), -EBUSY when other producers kept winning the
- * race.
+ * race; otherwise as badbatch_try_claim() (-EINVAL, -ESHUTDOWN) and
+ * badbatch_publish_event().
  */
 BADBATCH_API int badbatch_try_publish_event(struct badbatch_producer *p,
 					    badbatch_translator_fn fn,
@@ -551,7 +556,8 @@ BADBATCH_API int badbatch_try_publish_events(struct badbatch_producer *p,
 
 /*
  * badbatch_has_capacity() - could a claim of n slots succeed now without
- * waiting? (A hint on multi-producer rings.) false on a halted ring.
+ * waiting? (A hint on multi-producer rings.) badbatch_remaining() >= n;
+ * false on a halted ring and when n is 0 or larger than the ring.
  */
 BADBATCH_API bool badbatch_has_capacity(struct badbatch_producer *p,
 					uint32_t n);
@@ -573,11 +579,18 @@ enum badbatch_poll_state {
  * @state: receives what was found (may be NULL).
  *
  * Handler return values, abandoned events and advancing are as in
- * badbatch_consume().
+ * badbatch_consume(); a batch of abandoned events only is skipped and
+ * the poll looks further, so 0 always means IDLE or GATING. GATING only
+ * for a consumer following other consumers. On a halted ring, events
+ * published before the halt are still handed out, and 0 (IDLE or
+ * GATING) comes while more may still arrive: claims taken before the
+ * halt, or events the consumers followed have not handled yet.
  *
  * Return: events handed to fn (0 with state IDLE or GATING), fn's
- * negative value, -ESHUTDOWN (halted and drained), or the wakeup error of
- * badbatch_advance().
+ * negative value (state PROCESSING; that event stays unconsumed),
+ * -ESHUTDOWN (halted and drained; state IDLE), or the wakeup error of
+ * badbatch_advance(). A halted ring's descriptor reports EPOLLHUP for
+ * good: poll until -ESHUTDOWN, then stop waiting on it.
  */
 BADBATCH_API int badbatch_poll(struct badbatch_consumer *c,
 			       badbatch_handler_fn fn, void *ctx,

@@ -126,6 +126,12 @@ static int bb_attach_consumer(struct bb_ring *r, struct bb_attach *a)
 		return -EINVAL;
 	if (a->deps & ~r->active)
 		return -ENOENT;
+	if (a->flags & BB_ATTACH_POOL) {
+		int ret = bb_pool_check(r, a->pool, a->deps);
+
+		if (ret)
+			return ret;
+	}
 	if (a->consumer_id == BB_ID_ANY) {
 		if (!free_ids)
 			return -ENOSPC;
@@ -151,7 +157,7 @@ static int bb_attach_consumer(struct bb_ring *r, struct bb_attach *a)
 	r->deps[id] = a->deps;
 	bb_topology_end(r);
 	if (a->flags & BB_ATTACH_POOL)
-		bb_pool_join(r, a->pool, start);
+		bb_pool_join(r, a->pool, start, a->deps);
 	a->consumer_id = id;
 	return 0;
 }

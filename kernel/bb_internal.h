@@ -72,6 +72,7 @@ struct bb_ring {
 	u64 active;			/* consumer ids attached */
 	u64 deps[BB_MAX_CONSUMERS];
 	u32 pool_members[BB_MAX_POOLS];	/* the pools page only mirrors it */
+	u64 pool_deps[BB_MAX_POOLS];	/* deps every member of a pool has */
 	u64 records_used;		/* claim records handed out */
 	bool halted;
 	struct bb_fail fail;		/* the first BB_IOC_FAIL; error 0: none */
@@ -164,7 +165,8 @@ void bb_detach(struct bb_file *bf);
 int bb_permission(const struct bb_ring *r, u32 role);
 
 /* bb_pools.c: work pool membership, mirrored in the pools page */
-void bb_pool_join(struct bb_ring *r, u32 pool, u64 start);
+int bb_pool_check(const struct bb_ring *r, u32 pool, u64 deps);
+void bb_pool_join(struct bb_ring *r, u32 pool, u64 start, u64 deps);
 void bb_pool_leave(struct bb_ring *r, u32 pool);
 
 /* bb_halt.c: halting a ring, with or without a failure record */

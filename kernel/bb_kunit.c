@@ -942,6 +942,13 @@ static void bb_check_region_sizes(struct kunit *test,
 			slots);
 	KUNIT_EXPECT_LT(test, (u64)(r[BB_REGION_SLOTS].pages - 1)
 			<< PAGE_SHIFT, slots);
+	/* The work pools: one page of entries, after the slots. */
+	KUNIT_EXPECT_EQ(test, (u64)r[BB_REGION_POOLS].pages << PAGE_SHIFT,
+			(u64)PAGE_SIZE);
+	KUNIT_EXPECT_GE(test, (u64)PAGE_SIZE,
+			(u64)BB_MAX_POOLS * sizeof(struct bb_pool_entry));
+	KUNIT_EXPECT_EQ(test, r[BB_REGION_POOLS].mem_pgoff,
+			r[BB_REGION_SLOTS].mem_pgoff + r[BB_REGION_SLOTS].pages);
 }
 
 static void bb_check_region_places(struct kunit *test,
@@ -1834,11 +1841,7 @@ static void bb_kclaim_wakes_when_gating_consumer_leaves(struct kunit *test)
 /* What BB_IOC_HALT does. */
 static void bb_test_halt(struct bb_ring *r)
 {
-	mutex_lock(&r->lock);
-	WRITE_ONCE(r->halted, true);
-	WRITE_ONCE(r->hdr->status, BB_STATUS_HALTED);
-	mutex_unlock(&r->lock);
-	bb_wake_all(r);
+	bb_ring_halt(r, NULL, BB_ID_ANY);
 }
 
 static void bb_halt_releases_sleepers_with_eshutdown(struct kunit *test)
@@ -1860,6 +1863,281 @@ static void bb_halt_releases_sleepers_with_eshutdown(struct kunit *test)
 			-ESHUTDOWN);
 	bb_test_release(c);
 	bb_test_release(p);
+	bb_ring_put(r);
+}
+
+/* Attach arguments: the pool modifier and the reserved fields. */
+struct bb_attach_case {
+	const char *what;
+	u32 role;
+	u32 flags;
+	u32 pool;
+	u32 reserved32;
+	u64 reserved;
+	int expect;
+};
+
+#define BB_NM	BB_ATTACH_NAME
+#define BB_PL	BB_ATTACH_POOL
+static const struct bb_attach_case bb_attach_cases[] = {
+	{ "plain consumer", BB_ROLE_CONSUMER, BB_NM, 0, 0, 0, 0 },
+	{ "pool 0", BB_ROLE_CONSUMER, BB_NM | BB_PL, 0, 0, 0, 0 },
+	{ "pool 63", BB_ROLE_CONSUMER, BB_NM | BB_PL, 63, 0, 0, 0 },
+	{ "pool 64", BB_ROLE_CONSUMER, BB_NM | BB_PL, 64, 0, 0, -EINVAL },
+	{ "pool ~0", BB_ROLE_CONSUMER, BB_NM | BB_PL, ~0U, 0, 0, -EINVAL },
+	{ "pool without the flag", BB_ROLE_CONSUMER, BB_NM, 1, 0, 0,
+	  -EINVAL },
+	{ "POOL alone", BB_ROLE_CONSUMER, BB_PL, 0, 0, 0, -EINVAL },
+	{ "POOL with two sources", BB_ROLE_CONSUMER,
+	  BB_NM | BB_ATTACH_SELF | BB_PL, 0, 0, 0, -EINVAL },
+	{ "POOL for a producer", BB_ROLE_PRODUCER, BB_NM | BB_PL, 0, 0, 0,
+	  -EINVAL },
+	{ "POOL for an observer", BB_ROLE_OBSERVER, BB_NM | BB_PL, 0, 0, 0,
+	  -EINVAL },
+	{ "producer pool without the flag", BB_ROLE_PRODUCER, BB_NM, 5, 0, 0,
+	  -EINVAL },
+	{ "unknown flag 1<<4", BB_ROLE_CONSUMER, BB_NM | BIT(4), 0, 0, 0,
+	  -EINVAL },
+	{ "reserved32", BB_ROLE_CONSUMER, BB_NM, 0, 1, 0, -EINVAL },
+	{ "reserved32 with a pool", BB_ROLE_CONSUMER, BB_NM | BB_PL, 1,
+	  BIT(31), 0, -EINVAL },
+	{ "reserved[0]", BB_ROLE_CONSUMER, BB_NM | BB_PL, 1, 0, BIT_ULL(63),
+	  -EINVAL },
+};
+#undef BB_NM
+#undef BB_PL
+
+static void bb_attach_case_desc(const struct bb_attach_case *t, char *desc)
+{
+	strscpy(desc, t->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(bb_attach_args, bb_attach_cases, bb_attach_case_desc);
+
+static void bb_attach_validate_checks_pool_and_reserved(struct kunit *test)
+{
+	const struct bb_attach_case *t = test->param_value;
+	struct bb_attach a = {
+		.role = t->role, .flags = t->flags, .ring_fd = -1,
+		.consumer_id = BB_ID_ANY, .name = "ring", .pool = t->pool,
+		.reserved32 = t->reserved32, .reserved = { t->reserved },
+	};
+
+	KUNIT_EXPECT_EQ(test, bb_attach_validate(&a), t->expect);
+}
+
+/* BB_IOC_FAIL arguments: a positive errno, reserved zero. */
+static void bb_fail_validate_checks_error_range(struct kunit *test)
+{
+	static const s32 good[] = { 1, EIO, ESHUTDOWN, 4095 };
+	static const s32 bad[] = { 0, -1, -EIO, 4096, S32_MAX, S32_MIN };
+	struct bb_fail f = {};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		f.error = good[i];
+		KUNIT_EXPECT_EQ_MSG(test, bb_fail_validate(&f), 0, "error %d",
+				    good[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		f.error = bad[i];
+		KUNIT_EXPECT_EQ_MSG(test, bb_fail_validate(&f), -EINVAL,
+				    "error %d", bad[i]);
+	}
+	f.error = EIO;
+	f.seq = U64_MAX;
+	KUNIT_EXPECT_EQ(test, bb_fail_validate(&f), 0);
+	f.reserved = 1;
+	KUNIT_EXPECT_EQ(test, bb_fail_validate(&f), -EINVAL);
+}
+
+static void bb_expect_record(struct kunit *test, struct bb_ring *r, u64 seq,
+			     s32 error, u32 by)
+{
+	const struct bb_ring_header *h = r->hdr;
+
+	/* Pairs with the release of status in bb_ring_halt(). */
+	KUNIT_EXPECT_EQ(test, smp_load_acquire(&h->status), BB_STATUS_HALTED);
+	KUNIT_EXPECT_TRUE(test, r->halted);
+	KUNIT_EXPECT_EQ(test, h->fail_seq, seq);
+	KUNIT_EXPECT_EQ(test, h->fail_error, error);
+	KUNIT_EXPECT_EQ(test, h->fail_by, by);
+	KUNIT_EXPECT_EQ(test, r->fail.seq, seq);
+	KUNIT_EXPECT_EQ(test, r->fail.error, error);
+	KUNIT_EXPECT_EQ(test, r->fail_by, by);
+}
+
+/* Only the first failure is kept; a halted ring takes none. */
+static void bb_ring_halt_keeps_first_failure(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, 0, 8, 8, 4, NULL);
+	struct bb_fail f1 = { .seq = 41, .error = EIO };
+	struct bb_fail f2 = { .seq = 99, .error = ENOMEM };
+
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_error, 0);
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_by, BB_ID_ANY);
+	KUNIT_EXPECT_EQ(test, r->hdr->status, BB_STATUS_RUNNING);
+	KUNIT_EXPECT_EQ(test, bb_ring_halt(r, &f1, 3), 0);
+	bb_expect_record(test, r, 41, EIO, 3);
+	KUNIT_EXPECT_EQ(test, bb_ring_halt(r, &f2, BB_ID_ANY), -ESHUTDOWN);
+	bb_expect_record(test, r, 41, EIO, 3);
+	/* A plain halt of a halted ring succeeds and changes nothing. */
+	KUNIT_EXPECT_EQ(test, bb_ring_halt(r, NULL, BB_ID_ANY), 0);
+	bb_expect_record(test, r, 41, EIO, 3);
+	bb_ring_put(r);
+
+	r = bb_test_ring(test, 0, 8, 8, 4, NULL);
+	KUNIT_EXPECT_EQ(test, bb_ring_halt(r, NULL, BB_ID_ANY), 0);
+	KUNIT_EXPECT_EQ(test, bb_ring_halt(r, &f1, 2), -ESHUTDOWN);
+	bb_expect_record(test, r, 0, 0, BB_ID_ANY);
+	bb_ring_put(r);
+}
+
+/* Two threads fail one ring at once: one wins, with its whole record. */
+struct bb_fail_racer {
+	struct bb_ring *r;
+	struct completion *go;
+	struct bb_fail f;
+	u32 by;
+	int ret;
+	struct completion done;
+};
+
+static int bb_fail_racer_fn(void *arg)
+{
+	struct bb_fail_racer *t = arg;
+
+	wait_for_completion(t->go);
+	t->ret = bb_ring_halt(t->r, &t->f, t->by);
+	complete(&t->done);
+	return 0;
+}
+
+static void bb_ring_halt_racing_failures_leave_one_record(struct kunit *test)
+{
+	struct bb_fail_racer *t = kunit_kcalloc(test, 2, sizeof(*t),
+						 GFP_KERNEL);
+	struct completion go;
+	int round, i;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	for (round = 0; round < 20; round++) {
+		struct bb_ring *r = bb_test_ring(test, 0, 8, 8, 4, NULL);
+		struct task_struct *task;
+		int winner;
+
+		init_completion(&go);
+		for (i = 0; i < 2; i++) {
+			t[i].r = r;
+			t[i].go = &go;
+			t[i].f.seq = 100 + i;
+			t[i].f.error = 10 + i;
+			t[i].by = i ? BB_ID_ANY : 1;
+			t[i].ret = 1;
+			init_completion(&t[i].done);
+			task = kthread_run(bb_fail_racer_fn, &t[i],
+					   "bb-fail-%d", i);
+			KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+		}
+		complete_all(&go);
+		for (i = 0; i < 2; i++)
+			wait_for_completion(&t[i].done);
+		KUNIT_EXPECT_TRUE(test, (t[0].ret == 0) != (t[1].ret == 0));
+		winner = t[0].ret == 0 ? 0 : 1;
+		KUNIT_EXPECT_EQ(test, t[!winner].ret, -ESHUTDOWN);
+		bb_expect_record(test, r, t[winner].f.seq, t[winner].f.error,
+				 t[winner].by);
+		bb_ring_put(r);
+	}
+}
+
+/* Attach bf by name to pool. */
+static int bb_test_attach_pool(struct bb_file *bf, const char *name,
+			       u32 pool)
+{
+	struct bb_attach a = {
+		.role = BB_ROLE_CONSUMER,
+		.flags = BB_ATTACH_NAME | BB_ATTACH_POOL, .ring_fd = -1,
+		.consumer_id = BB_ID_ANY, .pool = pool,
+	};
+	int ret;
+
+	strscpy(a.name, name, sizeof(a.name));
+	mutex_lock(&bf->lock);
+	ret = bb_attach(bf, NULL, &a);
+	mutex_unlock(&bf->lock);
+	return ret;
+}
+
+/*
+ * Members count attaches and detaches; the first member of an empty pool
+ * starts it at 1 + its own start; the kernel never reads next or halted.
+ */
+static void bb_pool_members_and_start(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, 0, 16, 8, 8, "kunit.pool");
+	struct bb_file *a = bb_test_file(test), *b = bb_test_file(test);
+	struct bb_file *c = bb_test_file(test), *n = bb_test_file(test);
+	struct bb_pool_entry *e = &r->pools[9];
+	const char *nm = "kunit.pool";
+
+	KUNIT_EXPECT_PTR_EQ(test, (void *)r->pools,
+			    r->base + (r->layout.region[BB_REGION_POOLS].mem_pgoff
+				       << PAGE_SHIFT));
+	/* Six events published and gone: consumers start at 6. */
+	r->view.prod->cursor = 6;
+	r->view.prod->claim = 6;
+	KUNIT_ASSERT_EQ(test, bb_test_attach_pool(a, nm, 9), 0);
+	KUNIT_EXPECT_TRUE(test, a->pooled);
+	KUNIT_EXPECT_EQ(test, a->pool, 9U);
+	KUNIT_EXPECT_EQ(test, *bb_consumer_seq(&r->view, a->consumer_id), 6ULL);
+	KUNIT_EXPECT_EQ(test, e->members, 1U);
+	/* Pairs with the release of next in bb_pool_join(). */
+	KUNIT_EXPECT_EQ(test, smp_load_acquire(&e->next), 7ULL);
+	KUNIT_EXPECT_EQ(test, e->halted, 0U);
+	/* User space scribbles; a second member changes only the count. */
+	WRITE_ONCE(e->next, 1234);
+	WRITE_ONCE(e->halted, 1);
+	WRITE_ONCE(e->members, 77);
+	KUNIT_ASSERT_EQ(test, bb_test_attach_pool(b, nm, 9), 0);
+	KUNIT_EXPECT_EQ(test, e->members, 2U);
+	KUNIT_EXPECT_EQ(test, e->next, 1234ULL);
+	KUNIT_EXPECT_EQ(test, e->halted, 1U);
+	/* Pools are independent; a plain consumer is in none. */
+	KUNIT_ASSERT_EQ(test, bb_test_attach_pool(c, nm, 0), 0);
+	KUNIT_EXPECT_EQ(test, r->pools[0].members, 1U);
+	KUNIT_EXPECT_EQ(test, r->pools[0].next, 7ULL);
+	KUNIT_ASSERT_EQ(test, bb_test_attach(n, nm, BB_ROLE_CONSUMER,
+					     BB_ID_ANY, 0), 0);
+	KUNIT_EXPECT_FALSE(test, n->pooled);
+	KUNIT_EXPECT_EQ(test, e->members, 2U);
+	bb_test_release(n);
+	KUNIT_EXPECT_EQ(test, e->members, 2U);
+	bb_test_release(a);
+	KUNIT_EXPECT_EQ(test, e->members, 1U);
+	bb_test_release(b);
+	KUNIT_EXPECT_EQ(test, e->members, 0U);
+	KUNIT_EXPECT_EQ(test, e->next, 1234ULL);
+	KUNIT_EXPECT_EQ(test, r->pools[0].members, 1U);
+	/* Empty again: the next first member restarts it. */
+	r->view.prod->cursor = 11;
+	r->view.prod->claim = 11;
+	a = bb_test_file(test);
+	KUNIT_ASSERT_EQ(test, bb_test_attach_pool(a, nm, 9), 0);
+	KUNIT_EXPECT_EQ(test, e->members, 1U);
+	KUNIT_EXPECT_EQ(test, e->next, 12ULL);
+	KUNIT_EXPECT_EQ(test, e->halted, 0U);
+	/* A refused attach counts nobody. */
+	b = bb_test_file(test);
+	KUNIT_EXPECT_EQ(test, bb_test_attach_pool(b, nm, BB_MAX_POOLS),
+			-EINVAL);
+	bb_ring_halt(r, NULL, BB_ID_ANY);
+	KUNIT_EXPECT_EQ(test, bb_test_attach_pool(b, nm, 9), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, e->members, 1U);
+	bb_test_release(a);
+	bb_test_release(c);
+	KUNIT_EXPECT_EQ(test, e->members, 0U);
+	KUNIT_EXPECT_EQ(test, r->pools[0].members, 0U);
 	bb_ring_put(r);
 }
 
@@ -2379,6 +2657,12 @@ static struct kunit_case bb_cases[] = {
 	KUNIT_CASE(bb_kclaim_wakes_when_consumer_advances),
 	KUNIT_CASE(bb_kclaim_wakes_when_gating_consumer_leaves),
 	KUNIT_CASE(bb_halt_releases_sleepers_with_eshutdown),
+	KUNIT_CASE_PARAM(bb_attach_validate_checks_pool_and_reserved,
+			 bb_attach_args_gen_params),
+	KUNIT_CASE(bb_fail_validate_checks_error_range),
+	KUNIT_CASE(bb_ring_halt_keeps_first_failure),
+	KUNIT_CASE(bb_ring_halt_racing_failures_leave_one_record),
+	KUNIT_CASE(bb_pool_members_and_start),
 	KUNIT_CASE(bb_wait_times_out_at_deadline),
 	KUNIT_CASE(bb_kpublish_refuses_unclaimed_ranges),
 	KUNIT_CASE(bb_unclaim_takes_back_last_claim_or_abandons),

@@ -8,17 +8,32 @@
 #include "bb_internal.h"
 
 /*
+ * Every worker of a pool claims from one next, so all must sit at the
+ * same place in the graph: a worker with other deps could claim events
+ * its own dependencies have not finished (r->lock held).
+ */
+int bb_pool_check(const struct bb_ring *r, u32 pool, u64 deps)
+{
+	lockdep_assert_held(&r->lock);
+	if (r->pool_members[pool] && r->pool_deps[pool] != deps)
+		return -EINVAL;
+	return 0;
+}
+
+/*
  * A consumer starting at sequence start joined pool (r->lock held, after
  * the consumer entered the topology, so it gates producers before any
  * worker can claim an event from next).
  */
-void bb_pool_join(struct bb_ring *r, u32 pool, u64 start)
+void bb_pool_join(struct bb_ring *r, u32 pool, u64 start, u64 deps)
 {
 	struct bb_pool_entry *e = &r->pools[pool];
-	u32 n = ++r->pool_members[pool];
+	u32 n;
 
 	lockdep_assert_held(&r->lock);
+	n = ++r->pool_members[pool];
 	if (n == 1) {
+		r->pool_deps[pool] = deps;
 		WRITE_ONCE(e->halted, 0);
 		/*
 		 * Pairs with the workers' load-acquire of next

@@ -164,3 +164,63 @@ TEST(lib_wait_spinners_never_sleep)
 	}
 	badbatch_close(ring);
 }
+
+/*
+ * A producer napping on a full ring (SLEEP: no kernel to tell it) while
+ * the ring halts and room appears: its claim must fail with -ESHUTDOWN
+ * and give the slots back, so consumers drain and stop at once instead
+ * of waiting for a claim nobody will publish.
+ */
+struct halt_claim {
+	struct badbatch_producer *p;
+	int rc;
+	uint64_t seq;
+};
+
+static void halt_claim_thread(void *arg)
+{
+	struct halt_claim *h = arg;
+
+	h->rc = badbatch_claim(h->p, 2, &h->seq);
+}
+
+static void check_claim_after_halt(uint32_t flags)
+{
+	struct badbatch *ring = mem_ring(8, 32, flags, 0);
+	struct badbatch_consumer *c = mem_consumer(ring, 0, 0);
+	struct badbatch_producer_config pc = { .wait = {
+		.strategy = BADBATCH_WAIT_SLEEP, .spin = 1, .yield = 1,
+		.sleep_ns = NAP_NS } };
+	struct halt_claim h = { .rc = 1 };
+	uint64_t seq, limit, t0;
+	struct ut_thread t;
+
+	CHECK_EQ(badbatch_producer_attach(ring, &pc, &h.p), 0);
+	CHECK_EQ(badbatch_claim(h.p, 8, &seq), 0);
+	CHECK_EQ(badbatch_publish(h.p, seq, 8), 0);
+	ut_thread_start(&t, halt_claim_thread, &h);
+	/* Well into its first nap: halt, then make room. */
+	t0 = ut_now_ns();
+	while (ut_now_ns() - t0 < NAP_NS / 4)
+		ut_yield();
+	CHECK_EQ(badbatch_halt(ring), 0);
+	CHECK_EQ(badbatch_try_wait_for(c, &limit), 0);
+	CHECK_EQ(badbatch_advance(c, limit), 0);
+	ut_thread_join(&t);
+	CHECK_EQ(h.rc, -ESHUTDOWN);
+	/* Given back: nothing pending, the consumer stops without grace. */
+	CHECK_EQ(bb_load(&h.p->part.view.prod->claim), 8);
+	t0 = ut_now_ns();
+	CHECK_EQ(badbatch_wait_for(c, &limit), -ESHUTDOWN);
+	CHECK(ut_now_ns() - t0 < NAP_NS);
+	CHECK_EQ(badbatch_consumer_seq(c), 8);
+	badbatch_producer_close(h.p);
+	badbatch_consumer_close(c);
+	badbatch_close(ring);
+}
+
+TEST(lib_claim_wait_halted_meanwhile)
+{
+	check_claim_after_halt(0);
+	check_claim_after_halt(BADBATCH_MULTI_PRODUCER);
+}

@@ -97,8 +97,12 @@ static int bb_wait_limit(struct badbatch_consumer *c, __u32 max,
 	}
 }
 
-static inline int bb_readable(struct badbatch_consumer *c, __u32 max,
-			      __u64 *out, bool wait)
+/*
+ * How far c may read now (wait: with its strategy): 0 and *out beyond
+ * c->seq, or -EAGAIN (not waiting, nothing readable), -ESHUTDOWN, ...
+ */
+int bb_consumer_readable(struct badbatch_consumer *c, __u32 max, __u64 *out,
+			 bool wait)
 {
 	__u64 limit = bb_limit_now(c, max);
 	int rc = 0;
@@ -122,7 +126,7 @@ static inline int bb_readable(struct badbatch_consumer *c, __u32 max,
 int badbatch_wait_for(struct badbatch_consumer *c, uint64_t *limit)
 {
 	__u64 l;
-	int rc = bb_readable(c, c->max_batch, &l, true);
+	int rc = bb_consumer_readable(c, c->max_batch, &l, true);
 
 	if (!rc)
 		*limit = l;
@@ -132,7 +136,7 @@ int badbatch_wait_for(struct badbatch_consumer *c, uint64_t *limit)
 int badbatch_try_wait_for(struct badbatch_consumer *c, uint64_t *limit)
 {
 	__u64 l;
-	int rc = bb_readable(c, c->max_batch, &l, false);
+	int rc = bb_consumer_readable(c, c->max_batch, &l, false);
 
 	if (!rc)
 		*limit = l;
@@ -174,18 +178,18 @@ int badbatch_advance(struct badbatch_consumer *c, uint64_t seq)
 	return 0;
 }
 
-int badbatch_consume(struct badbatch_consumer *c, badbatch_handler_fn fn,
-		     void *ctx, uint32_t max_batch)
+/*
+ * Hand [c->seq, limit) to fn, skipping abandoned events, then advance past
+ * what fn took. Return: events handed over, fn's negative value, or the
+ * wakeup error of badbatch_advance().
+ */
+int bb_consumer_hand_out(struct badbatch_consumer *c, __u64 limit,
+			 badbatch_handler_fn fn, void *ctx)
 {
 	const struct bb_view *v = &c->part.view;
-	__u64 lo = c->seq, limit, last, seq;
+	__u64 lo = c->seq, last, seq;
 	int handled = 0, rc;
 
-	if (!max_batch)
-		max_batch = c->max_batch;
-	rc = bb_readable(c, max_batch, &limit, true);
-	if (rc)
-		return rc;
 	/* end_of_batch goes to the last event that is not abandoned. */
 	last = limit - 1;
 	if (v->multi)
@@ -205,4 +209,18 @@ int badbatch_consume(struct badbatch_consumer *c, badbatch_handler_fn fn,
 	}
 	rc = badbatch_advance(c, limit);
 	return rc ? rc : handled;
+}
+
+int badbatch_consume(struct badbatch_consumer *c, badbatch_handler_fn fn,
+		     void *ctx, uint32_t max_batch)
+{
+	__u64 limit;
+	int rc;
+
+	if (!max_batch)
+		max_batch = c->max_batch;
+	rc = bb_consumer_readable(c, max_batch, &limit, true);
+	if (rc)
+		return rc;
+	return bb_consumer_hand_out(c, limit, fn, ctx);
 }

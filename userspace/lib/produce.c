@@ -48,13 +48,47 @@ int badbatch_try_claim(struct badbatch_producer *p, uint32_t n,
 	return rc;
 }
 
-/* The slow path: no room (or lost races); wait with the strategy. */
+/*
+ * A claim the wait won after the ring halted: give it back. A single
+ * producer owns the frontier and just moves it back. A multi-producer
+ * one moves it back only while no later claim exists (the CAS); else
+ * the slots are published abandoned, so consumers skip them instead of
+ * waiting at a hole that would never be published.
+ */
+static void bb_claim_undo(struct badbatch_producer *p, __u64 lo, __u32 n,
+			  __u64 old_end)
+{
+	const struct bb_view *v = &p->part.view;
+	__u64 end = lo + n;
+
+	if (!v->multi) {
+		p->pc.next = lo;
+		/* Only observers read it: no ordering needed. */
+		bb_store(&v->prod->claim, lo);
+		p->claim_end = old_end;
+		return;
+	}
+	if (bb_cas(&v->prod->claim, &end, lo)) {
+		p->claim_end = old_end;
+		return;
+	}
+	bb_publish_abandoned(v, lo, n);
+	if (bb_consumers_need_wake(v) && p->part.fd >= 0)
+		bb_sys_wake(p->part.fd, BB_WAKE_CONSUMERS);
+}
+
+/*
+ * The slow path: no room (or lost races); wait with the strategy. A
+ * step that does not enter the kernel (a spin, a yield, a nap) cannot
+ * notice a halt that comes during it: the claim after it is checked
+ * against the status once more and given back if the ring halted.
+ */
 static int bb_claim_wait(struct badbatch_producer *p, __u32 n, __u64 *lo,
 			 int rc)
 {
 	const struct bb_view *v = &p->part.view;
+	__u64 frontier, old_end;
 	struct bb_backoff b;
-	__u64 frontier;
 
 	bb_backoff_init(&b);
 	for (;;) {
@@ -70,9 +104,21 @@ static int bb_claim_wait(struct badbatch_producer *p, __u32 n, __u64 *lo,
 		rc = bb_backoff(&p->part, &b, frontier + n - 1);
 		if (rc)
 			return rc;
+		old_end = p->claim_end;
 		rc = bb_claim_now(p, n, lo);
-		if (!rc)
+		if (rc)
+			continue;
+		/*
+		 * The claim before the status load: pairs with the acquire
+		 * of the status in bb_drain_or_shutdown() on consumers that
+		 * then read the frontier (bb_halt_pending()), so either we
+		 * see the halt or they see our claim and wait for it.
+		 */
+		bb_full_barrier();
+		if (bb_likely(!bb_part_halted(&p->part)))
 			return 0;
+		bb_claim_undo(p, *lo, n, old_end);
+		return -ESHUTDOWN;
 	}
 }
 

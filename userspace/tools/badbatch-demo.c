@@ -11,7 +11,8 @@
  *
  *	badbatch-demo [-n events] [-s slots] [-z slot_size] [-b claim_batch]
  *		      [-t pipeline|diamond|fanout] [-P publishers]
- *		      [-w spin|yield|sleep|block|timeout] [-a fd|name]
+ *		      [-w spin|spin-pause|yield|sleep|block|lite-block|
+ *			  phased|timeout] [-a fd|name]
  *		      [-T timeout_s] [-R]
  */
 #include <errno.h>
@@ -604,9 +605,13 @@ static int parse_wait(const char *s)
 		enum badbatch_wait wait;
 	} waits[] = {
 		{ "spin", BADBATCH_WAIT_BUSY_SPIN },
+		{ "spin-pause", BADBATCH_WAIT_BUSY_SPIN_PAUSE },
 		{ "yield", BADBATCH_WAIT_YIELD },
 		{ "sleep", BADBATCH_WAIT_SLEEP },
 		{ "block", BADBATCH_WAIT_BLOCK },
+		/* The same strategy: BLOCK is lite-blocking already. */
+		{ "lite-block", BADBATCH_WAIT_LITE_BLOCK },
+		{ "phased", BADBATCH_WAIT_PHASED_BACKOFF },
 		{ "timeout", BADBATCH_WAIT_TIMEOUT_BLOCK },
 	};
 	unsigned int i;
@@ -632,7 +637,8 @@ static void usage(int status)
 		"  -t graph    pipeline (B follows A, default), diamond\n"
 		"              (C follows A and B) or fanout (A, B)\n"
 		"  -P count    publisher processes; > 1: multi-producer ring\n"
-		"  -w wait     spin, yield, sleep, block (default), timeout\n"
+		"  -w wait     spin, spin-pause, yield, sleep, block (default),\n"
+		"              lite-block (= block), phased, timeout\n"
 		"  -a how      children attach by inherited fd (default) or name\n"
 		"  -T seconds  give up after this long (default 120)\n"
 		"  -R          read-only consumers: no stamps for followers\n";

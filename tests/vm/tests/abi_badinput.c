@@ -609,7 +609,8 @@ static void test_attach(void)
 		for (i = 0; i < (int)(sizeof(bad_flags) / sizeof(bad_flags[0])); i++) {
 			a = base;
 			a.flags = bad_flags[i];
-			a.ring_fd = m.fd;
+			/* Only the flags are wrong: ring_fd only with FD. */
+			a.ring_fd = (bad_flags[i] & BB_ATTACH_FD) ? m.fd : -1;
 			T_ERR(at(fd, &a), EINVAL, "ATTACH flags 0x%x -> EINVAL", bad_flags[i]);
 		}
 	}

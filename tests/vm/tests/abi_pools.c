@@ -653,6 +653,50 @@ static void test_fail_race(void)
 	T_EQ(bad, 0, "40 races: exactly one record, the winner's, consistent");
 }
 
+/* ------------------------------------------------------------------ */
+/* Pools: every member has the same deps                                */
+
+static void test_pool_deps(void)
+{
+	const char *name = t_name("pdeps");
+	struct bb_attach a;
+	struct bb_stats st0, st1;
+	struct t_ring c;
+	int x, w1, w2;
+	__u32 xid = 0;
+
+	t_diag("--- pool members share their deps");
+	if (t_ring_new(&c, 0, 16, 64, 8, name)) {
+		T_OK(0, "set up the deps ring");
+		return;
+	}
+	x = xopen();
+	T_RC(pattach(x, BB_ROLE_CONSUMER, BB_ATTACH_NAME, -1, name, 0, &xid), 0,
+	     "a plain consumer");
+	w1 = worker(name, 3);
+	T_OK(w1 >= 0, "worker 1 joins pool 3 following the cursor");
+	w2 = xopen();
+	T_RC(t_stats(c.fd, &st0), 0, "STATS before");
+	t_attach_args(&a, BB_ROLE_CONSUMER, BB_ATTACH_NAME | BB_ATTACH_POOL, -1,
+		      name, BB_ID_ANY, 1ull << xid);
+	a.pool = 3;
+	T_ERR(ioctl(w2, BB_IOC_ATTACH, &a), EINVAL,
+	      "worker 2 following the consumer instead -> EINVAL");
+	T_RC(t_stats(c.fd, &st1), 0, "STATS after");
+	T_EQ(st1.nr_consumers, st0.nr_consumers, "nothing attached");
+	a.pool = 4;
+	T_SYS(ioctl(w2, BB_IOC_ATTACH, &a), "the same deps in another pool: ok");
+	close(w1);
+	w1 = xopen();
+	a.pool = 3;
+	T_SYS(ioctl(w1, BB_IOC_ATTACH, &a),
+	      "pool 3 empty again: a member with new deps starts it");
+	close(w1);
+	close(w2);
+	close(x);
+	t_ring_close(&c);
+}
+
 int main(void)
 {
 	t_init("abi_pools", 120);
@@ -660,6 +704,7 @@ int main(void)
 	test_pool_args();
 	test_pool_region();
 	test_pool_members();
+	test_pool_deps();
 	test_fail();
 	test_fail_race();
 	return t_done();
