@@ -5,6 +5,8 @@
  * write() and read(). The same protocol code as the library's fast path
  * runs here over the kernel's own mapping of the ring.
  */
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include "bb_internal.h"
 
@@ -258,6 +260,19 @@ ssize_t bb_read(struct file *file, char __user *buf, size_t len,
 					   end);
 		if (wake)
 			bb_wake(r, wake);
+		if (copied || fault)
+			break;
+		/*
+		 * Everything was abandoned: producers (or a lying producer
+		 * page) may keep it so forever. Stay killable and
+		 * preemptible, as bb_wait() is; without a deadline a signal
+		 * restarts the read.
+		 */
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		cond_resched();
 	}
 	mutex_unlock(&bf->lock);
 	if (copied)
