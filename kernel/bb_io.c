@@ -239,10 +239,10 @@ ssize_t bb_read(struct file *file, char __user *buf, size_t len,
 	self = (u64 *)bb_consumer_seq(&r->view, bf->consumer_id);
 	if (mutex_lock_interruptible(&bf->lock))
 		return -ERESTARTSYS;
-	while (!copied && !fault) {
+	for (;;) {
 		seq = READ_ONCE(*self);
 		limit = bb_consumer_limit(&r->view, bf->consumer_id, seq, max);
-		if (limit == seq) {
+		if (limit <= seq) {
 			if (READ_ONCE(r->halted))
 				ret = -ESHUTDOWN;
 			else if (file->f_flags & O_NONBLOCK)
@@ -251,21 +251,23 @@ ssize_t bb_read(struct file *file, char __user *buf, size_t len,
 				ret = bb_wait(bf, seq, NULL, NULL);
 			if (ret)
 				break;
-			continue;
+		} else {
+			copied = bb_read_copy(r, buf, seq, limit, &end, &fault);
+			if (end != seq) {
+				wake = bb_consumer_advance(&r->view, self,
+							   bf->consumer_id,
+							   end);
+				if (wake)
+					bb_wake(r, wake);
+			}
+			if (copied || fault)
+				break;
 		}
-		copied = bb_read_copy(r, buf, seq, limit, &end, &fault);
-		if (end == seq)
-			continue;
-		wake = bb_consumer_advance(&r->view, self, bf->consumer_id,
-					   end);
-		if (wake)
-			bb_wake(r, wake);
-		if (copied || fault)
-			break;
 		/*
-		 * Everything was abandoned: producers (or a lying producer
-		 * page) may keep it so forever. Stay killable and
-		 * preemptible, as bb_wait() is; without a deadline a signal
+		 * Nothing copied: everything was abandoned, or the shared
+		 * pages changed under us. Liars (a producer page, our own
+		 * sequence) can keep that up forever, so stay killable and
+		 * preemptible as bb_wait() is; without a deadline a signal
 		 * restarts the read.
 		 */
 		if (signal_pending(current)) {
