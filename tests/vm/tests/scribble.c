@@ -400,6 +400,70 @@ static int ctrl_rw_consumer(void *arg)
 	return 0;
 }
 
+/*
+ * A consumer that sets its own sequence at the very end of the sequence
+ * space, where seq + max wraps, then reads blocking: the kernel must still
+ * sleep or return, and a signal (or SIGKILL) must get it out. It used to
+ * spin in read() forever, unkillable (a soft lockup).
+ */
+struct wrap_arg {
+	const char *name;
+	__u64 lie;
+};
+
+static int wrap_reader(void *arg)
+{
+	const struct wrap_arg *w = arg;
+	struct sigaction sa;
+	struct t_ring c;
+	__u64 buf[SS / 8];
+	unsigned int got = 0;
+	ssize_t n;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;		/* no SA_RESTART */
+	sigaction(SIGUSR1, &sa, NULL);
+	if (t_join(&c, w->name, BB_ROLE_CONSUMER, 0, 0))
+		return 2;
+	bb_store_release(c.self, w->lie);
+	/* What looks published below the end may be read, then it sleeps. */
+	while ((n = read(c.fd, buf, sizeof(buf))) > 0 && ++got < 8)
+		;
+	if (n != -1 || errno != EINTR || got > ~0ull - w->lie) {
+		t_diag("read = %zd %s after %u events", n, t_errname(errno),
+		       got);
+		return 3;
+	}
+	t_ring_close(&c);
+	return 0;
+}
+
+static void test_self_wrap(__u32 flags, __u64 lie, int sig, const char *what)
+{
+	struct wrap_arg w = { t_name("wrap"), lie };
+	struct t_ring v, p;
+	pid_t pid;
+
+	if (T_RC(t_ring_new(&v, flags, SLOTS, SS, 2, w.name), 0,
+		 "%s: ring", what))
+		return;
+	/* A producer that lies its cursor up there too (single producer). */
+	if (!flags && !T_RC(t_join(&p, w.name, BB_ROLE_PRODUCER, BB_ID_ANY, 0),
+			    0, "%s: producer", what)) {
+		bb_store_release(&p.v.prod->cursor, ~0ull);
+	}
+	pid = t_spawn("wrap-reader", 30, wrap_reader, &w);
+	t_sleep_ms(300);
+	kill(pid, sig);
+	if (sig == SIGKILL)
+		T_CHILD_SIG(pid, 5000, SIGKILL, "%s: SIGKILL ends the read", what);
+	else
+		T_CHILD(pid, 5000, "%s: a signal ends the read (EINTR)", what);
+	if (!flags)
+		t_ring_close(&p);
+	t_ring_close(&v);
+}
+
 /* ------------------------------------------------------------------ */
 
 static long read_long(const char *path)
@@ -525,6 +589,12 @@ int main(void)
 	base = rings_alive();
 	ref = read_long("/sys/module/badbatch/refcnt");
 	T_OK(base >= 0, "baseline: %ld rings, refcount %ld", base, ref);
+	test_self_wrap(BB_RING_MULTI_PRODUCER, ~0ull, SIGUSR1,
+		       "multi-producer, own sequence ~0");
+	test_self_wrap(BB_RING_MULTI_PRODUCER, ~0ull - 3, SIGKILL,
+		       "multi-producer, own sequence ~0 - 3");
+	test_self_wrap(0, ~0ull - 3, SIGUSR1,
+		       "single-producer, cursor ~0, own sequence ~0 - 3");
 	round_(BB_RING_MULTI_PRODUCER, "multi-producer");
 	round_(0, "single-producer");
 	for (i = 0; i < 200; i++) {
