@@ -57,6 +57,14 @@ static int bb_kclaim_locked(struct bb_file *bf, u32 count, bool nonblock,
 		want = bb_frontier(bf) + count - 1;
 		mutex_unlock(&bf->lock);
 		ret = bb_wait(bf, want, deadline, NULL);
+		/*
+		 * Ready, yet the claim may fail again: the pages it reads
+		 * are shared and a liar can keep flipping them. Stay
+		 * killable and preemptible however long that goes on.
+		 */
+		if (!ret && signal_pending(current))
+			ret = deadline ? -EINTR : -ERESTARTSYS;
+		cond_resched();
 		mutex_lock(&bf->lock);
 		if (ret)
 			return ret;
