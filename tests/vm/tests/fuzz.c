@@ -116,7 +116,7 @@ static __u64 g_end_ns;
 
 /* Per worker process (shared by its threads). */
 static int g_fds[NFD];
-static char *g_victim;		/* 4 pages other threads remap at will */
+static char *g_victim;		/* 4 pages other threads remap at will, and a guard */
 
 struct fz {
 	__u64 rng;
@@ -724,6 +724,7 @@ static void fz_poll(struct fz *z)
 /* Processes and descriptors                                           */
 
 static void one_op(struct fz *z);
+static void dump_tasks(pid_t pid);
 
 static void on_poke(int sig)
 {
@@ -734,6 +735,7 @@ static void fz_fork(struct fz *z)
 {
 	struct itimerval it = { { 0, 3000 }, { 0, 3000 } };
 	int n, status, e;
+	__u64 t0;
 	pid_t pid;
 
 	if (z->child || chance(z, 4))
@@ -764,8 +766,19 @@ static void fz_fork(struct fz *z)
 		_exit(0);
 	}
 	__atomic_add_fetch(&g_shm->children, 1, __ATOMIC_RELAXED);
-	while ((e = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-		;
+	t0 = t_now_ns();
+	while ((e = waitpid(pid, &status, WNOHANG)) == 0 ||
+	       (e < 0 && errno == EINTR)) {
+		if (t_now_ns() - t0 > 15000000000ull) {
+			/* It should be long gone: show where it is stuck. */
+			t_diag("fuzz child %d still running after 15 s:",
+			       (int)pid);
+			dump_tasks(pid);
+			kill(pid, SIGKILL);
+			t0 = t_now_ns();
+		}
+		t_sleep_ms(1);
+	}
 	if (e == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		t_diag("fuzz child %d: %s", (int)pid, t_status_str(status));
 		record(z, OP_FORK, -1, MAXERR - 1, 0);
@@ -897,15 +910,21 @@ static void one_op(struct fz *z)
 /* ------------------------------------------------------------------ */
 /* Workers                                                             */
 
+/*
+ * n pages followed by a PROT_NONE guard page: a read() with a length
+ * larger than the buffer must fault there, not scribble over whatever
+ * the process has mapped next.
+ */
 static char *alloc_pages(size_t n)
 {
-	char *p = mmap(NULL, n * (size_t)g_page, PROT_READ | PROT_WRITE,
+	char *p = mmap(NULL, (n + 1) * (size_t)g_page, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED) {
 		perror("mmap");
 		_exit(2);
 	}
+	mprotect(p + n * (size_t)g_page, (size_t)g_page, PROT_NONE);
 	return p;
 }
 
@@ -915,8 +934,7 @@ static void *fz_thread(void *arg)
 	int i;
 
 	z->buf = (unsigned char *)alloc_pages(BUFSZ / (size_t)g_page);
-	z->edge = alloc_pages(2);
-	mprotect(z->edge + g_page, (size_t)g_page, PROT_NONE);
+	z->edge = alloc_pages(1);
 	z->ro = alloc_pages(1);
 	memset(z->ro, 0x5a, (size_t)g_page);
 	mprotect(z->ro, (size_t)g_page, PROT_READ);
@@ -1016,6 +1034,73 @@ static long rings_alive(void)
 	return n;
 }
 
+/* A late worker: show where each of its tasks (and children) are. */
+static pid_t g_workers[NPROC];
+
+static void dump_file(const char *path)
+{
+	char buf[2048];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	printf("#   %s: %s\n", path, buf);
+}
+
+static void dump_tasks(pid_t pid)
+{
+	static const char *const what[] = { "stat", "wchan", "syscall",
+					    "stack" };
+	char path[256];
+	unsigned int i, tid;
+	FILE *ls;
+
+	snprintf(path, sizeof(path), "ls /proc/%d/task 2>/dev/null", (int)pid);
+	ls = popen(path, "r");
+	if (!ls)
+		return;
+	while (fscanf(ls, "%u", &tid) == 1)
+		for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%u/%s",
+				 (int)pid, tid, what[i]);
+			dump_file(path);
+		}
+	pclose(ls);
+}
+
+static void on_late(void)
+{
+	char cmd[128], line[64];
+	int i;
+	FILE *ps;
+
+	for (i = 0; i < NPROC; i++) {
+		if (kill(g_workers[i], 0))
+			continue;
+		t_diag("late worker %d (pid %d):", i, (int)g_workers[i]);
+		dump_tasks(g_workers[i]);
+		snprintf(cmd, sizeof(cmd),
+			 "grep -l '^[0-9]* ([^)]*) . %d ' /proc/[0-9]*/stat 2>/dev/null",
+			 (int)g_workers[i]);
+		ps = popen(cmd, "r");
+		while (ps && fgets(line, sizeof(line), ps)) {
+			int child = atoi(line + 6);
+
+			t_diag("its child %d:", child);
+			dump_tasks(child);
+		}
+		if (ps)
+			pclose(ps);
+	}
+	fflush(stdout);
+}
+
 static __u64 env_u64(const char *name, __u64 def)
 {
 	const char *s = getenv(name);
@@ -1053,8 +1138,9 @@ int main(void)
 	t0 = t_now_ns();
 	g_end_ns = t0 + (__u64)secs * 1000000000ull;
 	for (i = 0; i < NPROC; i++)
-		pids[i] = t_spawn("worker", secs + 30, worker,
-				  (void *)(uintptr_t)i);
+		g_workers[i] = pids[i] = t_spawn("worker", secs + 30, worker,
+						 (void *)(uintptr_t)i);
+	t_st.on_timeout = on_late;
 	while (t_now_ns() < g_end_ns) {
 		t_sleep_ms(1000);
 		if ((t_now_ns() - t0) / 1000000000ull % 10 == 0)
