@@ -5,6 +5,8 @@
  * write() and read(). The same protocol code as the library's fast path
  * runs here over the kernel's own mapping of the ring.
  */
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include "bb_internal.h"
 
@@ -55,6 +57,14 @@ static int bb_kclaim_locked(struct bb_file *bf, u32 count, bool nonblock,
 		want = bb_frontier(bf) + count - 1;
 		mutex_unlock(&bf->lock);
 		ret = bb_wait(bf, want, deadline, NULL);
+		/*
+		 * Ready, yet the claim may fail again: the pages it reads
+		 * are shared and a liar can keep flipping them. Stay
+		 * killable and preemptible however long that goes on.
+		 */
+		if (!ret && signal_pending(current))
+			ret = deadline ? -EINTR : -ERESTARTSYS;
+		cond_resched();
 		mutex_lock(&bf->lock);
 		if (ret)
 			return ret;
@@ -237,10 +247,10 @@ ssize_t bb_read(struct file *file, char __user *buf, size_t len,
 	self = (u64 *)bb_consumer_seq(&r->view, bf->consumer_id);
 	if (mutex_lock_interruptible(&bf->lock))
 		return -ERESTARTSYS;
-	while (!copied && !fault) {
+	for (;;) {
 		seq = READ_ONCE(*self);
 		limit = bb_consumer_limit(&r->view, bf->consumer_id, seq, max);
-		if (limit == seq) {
+		if (limit <= seq) {
 			if (READ_ONCE(r->halted))
 				ret = -ESHUTDOWN;
 			else if (file->f_flags & O_NONBLOCK)
@@ -249,15 +259,30 @@ ssize_t bb_read(struct file *file, char __user *buf, size_t len,
 				ret = bb_wait(bf, seq, NULL, NULL);
 			if (ret)
 				break;
-			continue;
+		} else {
+			copied = bb_read_copy(r, buf, seq, limit, &end, &fault);
+			if (end != seq) {
+				wake = bb_consumer_advance(&r->view, self,
+							   bf->consumer_id,
+							   end);
+				if (wake)
+					bb_wake(r, wake);
+			}
+			if (copied || fault)
+				break;
 		}
-		copied = bb_read_copy(r, buf, seq, limit, &end, &fault);
-		if (end == seq)
-			continue;
-		wake = bb_consumer_advance(&r->view, self, bf->consumer_id,
-					   end);
-		if (wake)
-			bb_wake(r, wake);
+		/*
+		 * Nothing copied: everything was abandoned, or the shared
+		 * pages changed under us. Liars (a producer page, our own
+		 * sequence) can keep that up forever, so stay killable and
+		 * preemptible as bb_wait() is; without a deadline a signal
+		 * restarts the read.
+		 */
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		cond_resched();
 	}
 	mutex_unlock(&bf->lock);
 	if (copied)

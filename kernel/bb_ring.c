@@ -133,7 +133,13 @@ static int bb_ring_alloc_pages(struct bb_ring *r)
 {
 	unsigned long i, n = r->layout.nr_pages;
 
-	r->pages = kvcalloc(n, sizeof(*r->pages), GFP_KERNEL_ACCOUNT);
+	/*
+	 * NOWARN: with max_ring_mb and max_user_mb raised high enough the
+	 * array alone can exceed what kvmalloc() allows (it WARNs on that),
+	 * or what vmalloc can find: that is just ENOMEM.
+	 */
+	r->pages = kvcalloc(n, sizeof(*r->pages),
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!r->pages)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {

@@ -34,7 +34,7 @@ struct bb_waiter {
 bool bb_ready(struct bb_ring *r, u32 role, u32 id, u64 seq, u64 *limit)
 {
 	const struct bb_view *v = &r->view;
-	u64 deps, min;
+	u64 deps, min, end;
 
 	if (role == BB_ROLE_PRODUCER) {
 		min = bb_gating_min(v, seq);
@@ -44,13 +44,19 @@ bool bb_ready(struct bb_ring *r, u32 role, u32 id, u64 seq, u64 *limit)
 	}
 	deps = READ_ONCE(r->hdr->consumers[id].deps);
 	if (!deps) {
-		if (!bb_is_published(v, seq))
+		/*
+		 * The same test as read() and the library make, so that a
+		 * waiter never returns ready for what they cannot read (a
+		 * sequence at the very end of the space, say).
+		 */
+		end = bb_published_limit(v, seq, limit ? BB_LIMIT_SCAN : 1);
+		if (end == seq)
 			return false;
 		if (limit)
-			*limit = bb_published_limit(v, seq, BB_LIMIT_SCAN);
+			*limit = end;
 		return true;
 	}
-	min = bb_deps_min(v, deps, seq + BB_LIMIT_SCAN);
+	min = bb_deps_min(v, deps, bb_seq_end(seq, BB_LIMIT_SCAN));
 	if (limit)
 		*limit = min;
 	return min > seq;

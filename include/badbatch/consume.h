@@ -28,6 +28,16 @@ static inline bool bb_is_abandoned(const struct bb_view *v, __u64 seq)
 }
 
 /*
+ * from + n, stopping at the end of the sequence space: a consumer that
+ * writes a sequence up there (it lies) must not see its window wrap to
+ * the start, where everything looks published or nothing does.
+ */
+static inline __u64 bb_seq_end(__u64 from, __u64 n)
+{
+	return from + n < from ? ~(__u64)0 : from + n;
+}
+
+/*
  * First sequence at or after from that is not yet published, looking at
  * most max events ahead (and never more than one ring). Events from
  * [from, result) are readable once the producers are all that gate them.
@@ -39,7 +49,7 @@ static inline __u64 bb_published_limit(const struct bb_view *v, __u64 from,
 
 	if (max > v->size)
 		max = v->size;
-	end = from + max;
+	end = bb_seq_end(from, max);
 	if (!v->multi) {
 		/* Pairs with bb_store_release() in bb_publish(). */
 		seq = bb_load_acquire(&v->prod->cursor);
@@ -68,7 +78,7 @@ static inline __u64 bb_consumer_limit(const struct bb_view *v,
 		return bb_published_limit(v, from, max);
 	if (max > v->size)
 		max = v->size;
-	limit = bb_deps_min(v, deps, from + max);
+	limit = bb_deps_min(v, deps, bb_seq_end(from, max));
 	return limit < from ? from : limit;
 }
 

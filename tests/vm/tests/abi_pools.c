@@ -685,10 +685,12 @@ static void test_pool_deps(void)
 	T_RC(t_stats(c.fd, &st1), 0, "STATS after");
 	T_EQ(st1.nr_consumers, st0.nr_consumers, "nothing attached");
 	a.pool = 4;
+	a.consumer_id = BB_ID_ANY;
 	T_SYS(ioctl(w2, BB_IOC_ATTACH, &a), "the same deps in another pool: ok");
 	close(w1);
 	w1 = xopen();
 	a.pool = 3;
+	a.consumer_id = BB_ID_ANY;
 	T_SYS(ioctl(w1, BB_IOC_ATTACH, &a),
 	      "pool 3 empty again: a member with new deps starts it");
 	close(w1);
