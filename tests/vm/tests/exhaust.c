@@ -227,12 +227,12 @@ static void test_attachments(void)
 	drop(fds, n);
 	close(creator);
 
-	/* Multi-producer: producers are not limited by ids. */
+	/* Multi-producer: one claim record each, 64 records. */
 	creator = t_open();
 	name = t_name("mp");
 	T_RC(t_create(creator, BB_RING_MULTI_PRODUCER, 64, 8, 1, name, NULL),
 	     0, "multi-producer ring");
-	for (n = 0; n < 80; n++) {
+	for (n = 0; n < 64; n++) {
 		fds[n] = t_open();
 		if (t_attach(fds[n], BB_ROLE_PRODUCER, BB_ATTACH_NAME, -1, name,
 			     BB_ID_ANY, 0, NULL)) {
@@ -240,9 +240,18 @@ static void test_attachments(void)
 			break;
 		}
 	}
-	T_EQ(n, 80, "80 producers attach");
-	T_OK(!t_stats(creator, &st) && st.nr_producers == 80, "STATS: 80 producers");
+	T_EQ(n, 64, "64 producers attach");
+	fds[n] = t_open();
+	T_RC(t_attach(fds[n], BB_ROLE_PRODUCER, BB_ATTACH_NAME, -1, name,
+		      BB_ID_ANY, 0, NULL), -ENOSPC,
+	      "the 65th producer: no claim record left -> ENOSPC");
+	close(fds[n]);
+	T_OK(!t_stats(creator, &st) && st.nr_producers == 64, "STATS: 64 producers");
 	drop(fds, n);
+	fds[0] = t_open();
+	T_SYS(t_attach(fds[0], BB_ROLE_PRODUCER, BB_ATTACH_NAME, -1, name,
+		       BB_ID_ANY, 0, NULL), "a record is free again after the drop");
+	drop(fds, 1);
 	T_OK(!t_stats(creator, &st) && st.nr_producers == 0, "all gone: 0 producers");
 	close(creator);
 }
