@@ -144,6 +144,7 @@ BB_HIDDEN int bb_worker_claim(struct badbatch_worker *w, __u64 *lo,
 BB_HIDDEN struct bb_pool_entry *
 bb_worker_pool(const struct badbatch_worker *w);
 BB_HIDDEN int bb_worker_done(struct badbatch_worker *w, __u64 seq);
+BB_HIDDEN int bb_worker_park(struct badbatch_worker *w);
 BB_HIDDEN struct badbatch_consumer *
 bb_worker_consumer(const struct badbatch_worker *w);
 

@@ -192,6 +192,9 @@ static void bb_proc_loop(struct bb_proc *p)
 			return;
 		idle_since = bb_now_ns();
 	}
+	/* A worker stopping between claims must not hold the stages after. */
+	if (p->w)
+		bb_worker_park(p->w);
 }
 
 /* Name and pin the thread: before the start gate, so start can fail. */

@@ -206,12 +206,33 @@ struct bb_pool_entry *bb_worker_pool(const struct badbatch_worker *w)
 	return w->pool;
 }
 
+/*
+ * Holding nothing, a worker's sequence only has to stay at or below the
+ * events nobody claimed: move it to next - 1, so that an idle or stopped
+ * worker never holds back the stages after the pool (the other workers'
+ * sequences cover what they claimed).
+ */
+int bb_worker_park(struct badbatch_worker *w)
+{
+	__u64 next, to = w->hi;
+
+	if (w->lo < w->hi)
+		return 0;
+	/* Pairs with the CAS of next by whoever claimed below it. */
+	next = bb_load_acquire(&w->pool->next);
+	if (next && next - 1 > to)
+		to = next - 1;
+	if (to <= w->c->seq)
+		return 0;
+	return bb_worker_set_seq(w, to);
+}
+
 int bb_worker_done(struct badbatch_worker *w, __u64 seq)
 {
 	w->lo = seq;
 	if (w->lo < w->hi)
 		return 0;
-	return bb_worker_set_seq(w, w->hi);
+	return bb_worker_park(w);
 }
 
 int badbatch_worker_skip(struct badbatch_worker *w)
