@@ -7,11 +7,12 @@
 # Usage: build-kernel.sh FLAVOUR        (kasan, kcsan: tests/debug/FLAVOUR.config)
 #
 # Source: Debian's linux-source-6.1, extracted once into
-# $BB_CACHE/debug-src-<version>. Config: x86_64_defconfig + common.config +
+# $BB_CACHE/debug-src-<version>. Config: allnoconfig + common.config +
 # FLAVOUR.config (scripts/kconfig/merge_config.sh), then olddefconfig.
-# Output: $BB_CACHE/debug-kernel-<hash of the fragments, this script, the
-# source version and the compiler>; a finished build has .bb-done and is
-# reused as is. Builds run under nice -n 19 with $BB_JOBS (default 2) jobs.
+# Output: $BB_CACHE/debug-kernel-FLAVOUR-<hash of the fragments, the
+# recipe version below, the source version and the compiler>; a finished
+# build has .bb-done and is reused as is. Builds run under nice -n 19
+# with $BB_JOBS (default 2) jobs.
 # Progress goes to stderr, the directory to stdout.
 set -euo pipefail
 
@@ -42,10 +43,12 @@ for dir in "${BB_CACHE:-/var/cache/badbatch}" "${BUILD:-$top/build}/cache"; do
 done
 [[ -n $cache ]] || die "no writable cache directory"
 
+# Bump when the way a tree is configured or built changes.
+recipe=2
 key=$({
-	echo "$flavour $ver"
+	echo "$flavour $ver recipe $recipe"
 	gcc --version | head -n 1
-	sha256sum "$here/common.config" "$frag" "$here/build-kernel.sh" | cut -d' ' -f1
+	sha256sum "$here/common.config" "$frag" | cut -d' ' -f1
 } | sha256sum | cut -c1-16)
 src=$cache/debug-src-$ver
 out=$cache/debug-kernel-$flavour-$key
@@ -56,10 +59,10 @@ if [[ -f $out/.bb-done ]]; then
 	exit 0
 fi
 
-# One build at a time on this machine, whatever the checkout.
-exec 9>"$cache/.debug-lock" || die "cannot open $cache/.debug-lock"
+# One build per flavour at a time on this machine, whatever the checkout.
+exec 9>"$cache/.debug-lock-$flavour" || die "cannot open $cache/.debug-lock-$flavour"
 if ! flock -n 9; then
-	say "waiting for another debug kernel build ($cache/.debug-lock)"
+	say "waiting for another $flavour kernel build ($cache/.debug-lock-$flavour)"
 	flock 9
 fi
 if [[ -f $out/.bb-done ]]; then
@@ -67,14 +70,18 @@ if [[ -f $out/.bb-done ]]; then
 	exit 0
 fi
 
+# The source tree is shared by the flavours (built with O=, never written).
+exec 8>"$cache/.debug-src-lock" || die "cannot open $cache/.debug-src-lock"
+flock 8
 if [[ ! -f $src/.bb-extracted ]]; then
 	say "extracting $tarball into $src"
 	rm -rf "$src" "$src.tmp"
 	mkdir -p "$src.tmp"
-	tar -xJf "$tarball" -C "$src.tmp" --strip-components=1
+	nice -n 19 tar -xJf "$tarball" -C "$src.tmp" --strip-components=1
 	touch "$src.tmp/.bb-extracted"
 	mv "$src.tmp" "$src"
 fi
+flock -u 8
 
 # Builds of other configurations of this flavour are dead weight.
 for old in "$cache"/debug-kernel-"$flavour"-*; do
@@ -85,12 +92,12 @@ start=$(date +%s)
 rm -rf "$out"
 mkdir -p "$out"
 log=$out/build.log
-say "building the $flavour kernel in $out (log: $log); ~20-40 min"
+say "building the $flavour kernel in $out (log: $log)"
 {
-	make -C "$src" O="$out" x86_64_defconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
-		"$here/common.config" "$frag"
-	make -C "$src" O="$out" olddefconfig
+	make -C "$src" O="$out" ARCH=x86_64 allnoconfig
+	ARCH=x86_64 "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
+		"$out/.config" "$here/common.config" "$frag"
+	make -C "$src" O="$out" ARCH=x86_64 olddefconfig
 } >"$log" 2>&1 || die "configuring failed; see $log"
 
 # Every option the fragments set must have survived olddefconfig.
@@ -105,7 +112,7 @@ bad=$(cat "$here/common.config" "$frag" | grep -E '^CONFIG_[A-Z0-9_]+=' |
 		done)
 [[ -z $bad ]] || die "options lost in $out/.config: $(echo $bad)"
 
-nice -n 19 make -C "$src" O="$out" -j"$jobs" all >>"$log" 2>&1 ||
+nice -n 19 make -C "$src" O="$out" ARCH=x86_64 -j"$jobs" all >>"$log" 2>&1 ||
 	{ tail -n 30 "$log" >&2; die "kernel build failed; see $log"; }
 [[ -f $out/arch/x86/boot/bzImage && -f $out/Module.symvers ]] ||
 	die "no bzImage or Module.symvers in $out"
