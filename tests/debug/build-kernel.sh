@@ -89,34 +89,40 @@ for old in "$cache"/debug-kernel-"$flavour"-*; do
 done
 
 start=$(date +%s)
-rm -rf "$out"
-mkdir -p "$out"
 log=$out/build.log
-say "building the $flavour kernel in $out (log: $log)"
-{
-	make -C "$src" O="$out" ARCH=x86_64 allnoconfig
-	ARCH=x86_64 "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
-		"$out/.config" "$here/common.config" "$frag"
-	make -C "$src" O="$out" ARCH=x86_64 olddefconfig
-} >"$log" 2>&1 || die "configuring failed; see $log"
+if [[ -f $out/.bb-configured ]]; then
+	# Same key, same .config: an interrupted build resumes where it was.
+	say "resuming the $flavour kernel build in $out (log: $log)"
+else
+	rm -rf "$out"
+	mkdir -p "$out"
+	say "building the $flavour kernel in $out (log: $log)"
+	{
+		make -C "$src" O="$out" ARCH=x86_64 allnoconfig
+		ARCH=x86_64 "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
+			"$out/.config" "$here/common.config" "$frag"
+		make -C "$src" O="$out" ARCH=x86_64 olddefconfig
+	} >"$log" 2>&1 || die "configuring failed; see $log"
 
-# Every option the fragments set must have survived olddefconfig.
-bad=$(cat "$here/common.config" "$frag" | grep -E '^CONFIG_[A-Z0-9_]+=' |
-	while IFS= read -r line; do
-		grep -qxF "$line" "$out/.config" || echo "$line"
-	done
-	cat "$here/common.config" "$frag" |
-		sed -nE 's/^# (CONFIG_[A-Z0-9_]+) is not set$/\1/p' |
-		while read -r opt; do
-			! grep -qE "^$opt=" "$out/.config" || echo "$opt (wanted unset)"
-		done)
-[[ -z $bad ]] || die "options lost in $out/.config: $(echo $bad)"
+	# Every option the fragments set must have survived olddefconfig.
+	bad=$(cat "$here/common.config" "$frag" | grep -E '^CONFIG_[A-Z0-9_]+=' |
+		while IFS= read -r line; do
+			grep -qxF "$line" "$out/.config" || echo "$line"
+		done
+		cat "$here/common.config" "$frag" |
+			sed -nE 's/^# (CONFIG_[A-Z0-9_]+) is not set$/\1/p' |
+			while read -r opt; do
+				! grep -qE "^$opt=" "$out/.config" || echo "$opt (wanted unset)"
+			done)
+	[[ -z $bad ]] || die "options lost in $out/.config: $(echo $bad)"
+	touch "$out/.bb-configured"
+fi
 
 nice -n 19 make -C "$src" O="$out" ARCH=x86_64 -j"$jobs" all >>"$log" 2>&1 ||
 	{ tail -n 30 "$log" >&2; die "kernel build failed; see $log"; }
 [[ -f $out/arch/x86/boot/bzImage && -f $out/Module.symvers ]] ||
 	die "no bzImage or Module.symvers in $out"
-echo "$(( $(date +%s) - start ))" >"$out/.bb-build-seconds"
+echo "$(( $(date +%s) - start ))" >>"$out/.bb-build-seconds"
 touch "$out/.bb-done"
 say "$flavour kernel built in $(( $(date +%s) - start )) s"
 echo "$out"
