@@ -23,7 +23,8 @@ H=/host
 . $OUT/job.env
 
 # Kernel log lines that fail the test that was running.
-SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|lockdep|possible recursive locking'
+SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|INFO: lockdep|DEBUG_LOCKS_WARN_ON'
+SPLAT="$SPLAT|possible recursive locking"
 SPLAT="$SPLAT|circular locking|RCU stall|rcu_.*stall|general protection"
 SPLAT="$SPLAT|Kernel panic|kernel BUG|blocked for more than|soft lockup"
 SPLAT="$SPLAT|hard LOCKUP|Call Trace:|KCSAN"
