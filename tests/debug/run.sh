@@ -76,6 +76,13 @@ vm_pass() {
 	count "$lane" "${p:-0}" "${f:-1}"
 }
 
+if [[ " $passes " == *" fault "* ]] &&
+	! gcc -shared -fPIC -O2 -Wall -Werror -o "$out/make-it-fail.so" \
+		"$guest/make-it-fail.c"; then
+	echo "debug: cannot build make-it-fail.so"
+	count "debug-fault-preload" 0 1
+fi
+
 for fl in $flavours; do
 	echo "=== debug-$fl: kernel"
 	t0=$(date +%s)
@@ -117,7 +124,7 @@ for fl in $flavours; do
 			# shellcheck disable=SC2086 # a list of names
 			BB_VM_MODULE=$mod/kernel/badbatch.ko \
 			BB_VM_SETUP="BB_FAULT_PROBABILITY=${BB_FAULT_PROBABILITY:-10} sh $guest/faults.sh" \
-			BB_VM_WRAP="/bin/sh $guest/make-it-fail.sh" \
+			BB_VM_WRAP="/usr/bin/env BB_FAULT_SO=$out/make-it-fail.so /bin/sh $guest/make-it-fail.sh" \
 			BB_VM_CMD="sh $guest/leakcheck.sh" \
 				vm_pass "debug-$fl-fault" --name leakcheck $fault_tests
 			;;
