@@ -7,8 +7,9 @@
 #   BB_DEBUG_FLAVOURS     kernels, in order (default "kasan kcsan")
 #   BB_DEBUG_PASSES       passes per kernel (default "vm kunit fault")
 #   BB_DEBUG_FAULT_TESTS  programs of the fault pass
-#                         (default "lifetime limits abi_badinput")
-#   BB_FAULT_PROBABILITY  percent of failing calls in the fault pass (10)
+#                         (default "lifetime abi_badinput limits": limits
+#                         last, it may fail to restore module parameters)
+#   BB_FAULT_PROBABILITY  percent of failing calls in the fault pass (5)
 #   BB_VM_TEST_TIMEOUT    seconds per program (default 300: debug kernels
 #                         under TCG are slow)
 #   BB_VM_TIMEOUT         seconds per boot (default: 600 + 315 a program)
@@ -24,7 +25,7 @@ BUILD=${BUILD:-$TOP/build}
 export TOP BUILD
 flavours=${BB_DEBUG_FLAVOURS:-kasan kcsan}
 passes=${BB_DEBUG_PASSES:-vm kunit fault}
-fault_tests=${BB_DEBUG_FAULT_TESTS:-lifetime limits abi_badinput}
+fault_tests=${BB_DEBUG_FAULT_TESTS:-lifetime abi_badinput limits}
 export BB_VM_TEST_TIMEOUT=${BB_VM_TEST_TIMEOUT:-300}
 # A loaded host slows TCG enough for the boot-time timer check to panic
 # ("IO-APIC + timer doesn't work"): skip it.
@@ -123,7 +124,7 @@ for fl in $flavours; do
 		fault)
 			# shellcheck disable=SC2086 # a list of names
 			BB_VM_MODULE=$mod/kernel/badbatch.ko \
-			BB_VM_SETUP="BB_FAULT_PROBABILITY=${BB_FAULT_PROBABILITY:-10} sh $guest/faults.sh" \
+			BB_VM_SETUP="BB_FAULT_PROBABILITY=${BB_FAULT_PROBABILITY:-5} sh $guest/faults.sh" \
 			BB_VM_WRAP="/usr/bin/env BB_FAULT_SO=$out/make-it-fail.so /bin/sh $guest/make-it-fail.sh" \
 			BB_VM_CMD="sh $guest/leakcheck.sh" \
 				vm_pass "debug-$fl-fault" --name leakcheck $fault_tests

@@ -5,9 +5,9 @@
 # only (task-filter; make-it-fail.sh sets /proc/self/make-it-fail for a
 # test program). Never global: the guest's root is 9p, and 9p failing its
 # own allocations fails the run, not the module.
-# BB_FAULT_PROBABILITY: percent of calls that fail (default 10).
+# BB_FAULT_PROBABILITY: percent of calls that fail (default 5).
 d=/sys/kernel/debug
-p=${BB_FAULT_PROBABILITY:-10}
+p=${BB_FAULT_PROBABILITY:-5}
 set -e
 for f in failslab fail_page_alloc fail_usercopy; do
 	[ -d $d/$f ] || { echo "not ok - no $d/$f"; exit 1; }

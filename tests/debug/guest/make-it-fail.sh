@@ -11,15 +11,22 @@
 # a process left behind, a leak, a module that will not unload.
 # make-it-fail.so (built by run.sh from make-it-fail.c, path in
 # $BB_FAULT_SO) sets the flag after exec and loading, before main().
+# The program and the preload run from tmpfs: a faulted task that pages
+# in text over 9p can break the guest's 9p mount for everyone (seen:
+# every exec then fails with EINVAL).
 rcfile=/tmp/bb-fault-rc.$$
-so=${BB_FAULT_SO:?BB_FAULT_SO: path of make-it-fail.so}
+name=$(basename "$1")
+cp "${BB_FAULT_SO:?BB_FAULT_SO: path of make-it-fail.so}" /tmp/bb-fault.so
+cp "$1" "/tmp/bb-fault-$name"
+shift
 {
-	LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$so" "$@" 2>&1
+	LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }/tmp/bb-fault.so" \
+		"/tmp/bb-fault-$name" "$@" 2>&1
 	echo $? >$rcfile
 } | sed -u -e 's/^not ok \(.*\)$/not ok \1 # TODO under fault injection/' \
 	-e 's/^1\.\.[0-9]*/# &/'
 rc=$(cat $rcfile 2>/dev/null)
-rm -f $rcfile
+rm -f $rcfile "/tmp/bb-fault-$name"
 
 case $rc in
 '') echo "# the program's status was lost" ;;
@@ -28,5 +35,5 @@ case $rc in
 	[ "$rc" -gt 128 ] && echo "# killed by signal $((rc - 128)) under fault injection"
 	echo "# exit $rc under fault injection" ;;
 esac
-echo "ok - $(basename "$1") ran under fault injection (exit ${rc:-?})"
+echo "ok - $name ran under fault injection (exit ${rc:-?})"
 exit 0
