@@ -27,7 +27,7 @@ SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|INFO: lockdep|DEBUG_LOCKS_WARN_ON'
 SPLAT="$SPLAT|possible recursive locking"
 SPLAT="$SPLAT|circular locking|RCU stall|rcu_.*stall|general protection"
 SPLAT="$SPLAT|Kernel panic|kernel BUG|blocked for more than|soft lockup"
-SPLAT="$SPLAT|hard LOCKUP|Call Trace:|KCSAN"
+SPLAT="$SPLAT|hard LOCKUP|Call Trace:|KCSAN:"
 # Taint flags that mean the kernel went wrong: B (bad page), D (oops),
 # W (warning), L (soft lockup). A second net under the log scan.
 TAINT_MASK=$(( (1 << 5) | (1 << 7) | (1 << 9) | (1 << 14) ))
