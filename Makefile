@@ -9,6 +9,9 @@
 #   make test-vm      integration tests in a qemu guest running Debian's 6.1
 #   make test-kunit   kernel-side unit tests through kunit.py
 #   make test-dkms    dkms add/build/remove against the installed headers
+#   make test-debug   the VM tests, KUnit and fault injection under KASAN and
+#                     KCSAN kernels built from linux-source-6.1 (on demand,
+#                     not in make check: ~1-2 h cold; tests/debug/README.md)
 #   make lint         checkpatch, sparse and W=1 on the module
 #   make models       Promela models of the protocol, checked with spin
 #
@@ -34,7 +37,7 @@ export CFLAGS_COMMON
 DEPS := $(TOP)/scripts/deps.sh
 
 .PHONY: all deps module lib tests demo check test-unit test-vm test-kunit \
-	test-dkms lint models clean
+	test-dkms test-debug lint models clean
 
 all: module lib tests
 
@@ -64,6 +67,11 @@ test-kunit: deps
 
 test-dkms: deps
 	@$(TOP)/tests/dkms/run.sh
+
+# Not part of check: builds its own kernels. TESTS="a b" for a subset.
+test-debug: lib vm-bins
+	@$(DEPS) debug vm
+	@$(TOP)/tests/debug/run.sh $(TESTS)
 
 lint: deps
 	@$(TOP)/scripts/lint.sh

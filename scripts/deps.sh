@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages a lane needs, when they are missing.
-# Usage: deps.sh LANE...   (build vm kunit dkms lint models)
+# Usage: deps.sh LANE...   (build vm kunit dkms lint models debug)
 # As root the missing packages are installed with apt-get; otherwise
 # the script names them and fails.
 set -euo pipefail
@@ -13,6 +13,7 @@ declare -A want=(
 	[dkms]="dkms linux-headers-amd64"
 	[lint]="sparse perl linux-source-6.1 xz-utils cppcheck clang-tidy"
 	[models]="spin gcc"
+	[debug]="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev dwarves xz-utils rsync kmod cpio python3 qemu-system-x86 busybox-static"
 )
 
 missing=()
@@ -38,7 +39,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Refresh the lists once per boot-ish: an empty or stale cache finds nothing.
 stamp=/var/lib/apt/periodic/badbatch-update-stamp
 if [[ ! -e $stamp ]] || [[ -n $(find "$stamp" -mmin +360 2>/dev/null) ]]; then
-	apt-get update -qq
+	apt-get update -qq -o DPkg::Lock::Timeout=900
 	mkdir -p "$(dirname "$stamp")" && touch "$stamp"
 fi
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get install -y -qq -o DPkg::Lock::Timeout=900 --no-install-recommends "${missing[@]}" >/dev/null

@@ -12,7 +12,8 @@
 #   --shell     then an interactive shell in the guest chroot (no timeout)
 # Environment (see tests/vm/README.md): KVER TOP BUILD, BB_VM_KERNEL
 # BB_VM_MODDIR BB_VM_MODULE BB_VM_TESTDIR BB_VM_TEST_TIMEOUT BB_VM_TIMEOUT
-# BB_VM_MEM BB_VM_SMP BB_VM_CPU BB_VM_APPEND BB_VM_CMD BB_VM_LANE.
+# BB_VM_MEM BB_VM_SMP BB_VM_CPU BB_VM_APPEND BB_VM_CMD BB_VM_LANE
+# BB_VM_SETUP BB_VM_WRAP.
 #
 # Output ends with "$BB_VM_LANE: N passed, N failed": every TAP subtest
 # counts; a program that fails without a "not ok" line counts one failure,
@@ -103,6 +104,7 @@ write_job() {
 		modname=${modname//-/_}
 	fi
 	[[ -z $cmd ]] || printf '%s\n' "$cmd" >"$dir/cmd.sh"
+	[[ -z $setup ]] || printf '%s\n' "$setup" >"$dir/setup.sh"
 	{
 		echo "BB_TOP=$(shq "$TOP")"
 		echo "BB_BUILD=$(shq "$BUILD")"
@@ -112,6 +114,8 @@ write_job() {
 		echo "BB_KILL_AFTER=$kill_after"
 		echo "BB_CMD_NAME=$(shq "${cmd:+$cmd_name}")"
 		echo "BB_SHELL=$shell"
+		echo "BB_SETUP=${setup:+1}"
+		echo "BB_WRAP=$(shq "${BB_VM_WRAP:-}")"
 	} >"$dir/job.env"
 }
 
@@ -198,6 +202,7 @@ main() {
 	module=${BB_VM_MODULE-$TOP/kernel/badbatch.ko}
 	testdir=${BB_VM_TESTDIR:-$BUILD/vm/tests}
 	test_timeout=${BB_VM_TEST_TIMEOUT:-120}
+	setup=${BB_VM_SETUP:-}
 	[[ -z $module || -f $module ]] || die "no module at $module (make module)"
 
 	tests=()
@@ -205,7 +210,7 @@ main() {
 		list=$(resolve_tests "${names[@]}") || die "bad test list"
 		[[ -z $list ]] || mapfile -t tests <<<"$list"
 	fi
-	expect=(boot ${module:+insmod} "${tests[@]%% *}" ${cmd:+"$cmd_name"}
+	expect=(boot ${module:+insmod} ${setup:+setup} "${tests[@]%% *}" ${cmd:+"$cmd_name"}
 		${module:+rmmod})
 
 	initrd=$("$here/mkinitramfs.sh" "$BUILD/vm" "$moddir") ||

@@ -6,9 +6,14 @@
 #
 # Input, written by tests/vm/run.sh into the results share /out:
 #   job.env   BB_TOP BB_BUILD BB_MODULE (file in /out, or empty) BB_MODNAME
-#             BB_TEST_TIMEOUT BB_KILL_AFTER BB_CMD_NAME BB_SHELL
+#             BB_TEST_TIMEOUT BB_KILL_AFTER BB_CMD_NAME BB_SHELL BB_SETUP
+#             BB_WRAP
 #   tests     "NAME PATH" per line
 #   cmd.sh    the command to run when BB_CMD_NAME is set
+#   setup.sh  run as result "setup" after insmod, before the tests, when
+#             BB_SETUP=1
+# BB_WRAP, when set, is a command (words split on blanks) in the chroot
+# that runs each test program: "$BB_WRAP PATH".
 # Output: one "BBTEST NAME PASS|FAIL|SKIP SECONDS pass=N fail=N skip=N
 # [why=...]" line per result in /out/results (and on the console), each
 # program's output in /out/NAME.log, the kernel log in /out/dmesg.txt, and a
@@ -18,10 +23,11 @@ H=/host
 . $OUT/job.env
 
 # Kernel log lines that fail the test that was running.
-SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|lockdep|possible recursive locking'
+SPLAT='BUG:|WARNING:|Oops|KASAN|UBSAN|INFO: lockdep|DEBUG_LOCKS_WARN_ON'
+SPLAT="$SPLAT|possible recursive locking"
 SPLAT="$SPLAT|circular locking|RCU stall|rcu_.*stall|general protection"
 SPLAT="$SPLAT|Kernel panic|kernel BUG|blocked for more than|soft lockup"
-SPLAT="$SPLAT|hard LOCKUP|Call Trace:"
+SPLAT="$SPLAT|hard LOCKUP|Call Trace:|KCSAN:"
 # Taint flags that mean the kernel went wrong: B (bad page), D (oops),
 # W (warning), L (soft lockup). A second net under the log scan.
 TAINT_MASK=$(( (1 << 5) | (1 << 7) | (1 << 9) | (1 << 14) ))
@@ -188,8 +194,13 @@ main() {
 		rc=$?
 		check insmod "$(since "$t0")" $rc
 	fi
+	if [ "${BB_SETUP:-0}" = 1 ]; then
+		cp $OUT/setup.sh $H/tmp/bb-setup.sh
+		run_one setup /bin/sh /tmp/bb-setup.sh
+	fi
 	while read -r name path; do
-		run_one "$name" "$path"
+		# shellcheck disable=SC2086 # a command and its arguments
+		run_one "$name" ${BB_WRAP:-} "$path"
 	done <$OUT/tests
 	if [ -n "$BB_CMD_NAME" ]; then
 		cp $OUT/cmd.sh $H/tmp/bb-cmd.sh
