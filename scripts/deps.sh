@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages a lane needs, when they are missing.
-# Usage: deps.sh LANE...   (build vm kunit dkms lint models)
+# Usage: deps.sh LANE...   (build vm kunit dkms lint models bench)
 # As root the missing packages are installed with apt-get; otherwise
 # the script names them and fails.
 set -euo pipefail
@@ -13,6 +13,8 @@ declare -A want=(
 	[dkms]="dkms linux-headers-amd64"
 	[lint]="sparse perl linux-source-6.1 xz-utils cppcheck clang-tidy"
 	[models]="spin gcc"
+	# make bench: the peers (LMAX Disruptor, liburcu, ck, DPDK), plots, perf
+	[bench]="default-jdk-headless libdisruptor-java liburcu-dev libck-dev libdpdk-dev gnuplot-nox python3 linux-perf pkg-config"
 )
 
 missing=()
