@@ -19,17 +19,16 @@ BENCH_CFLAGS := $(CFLAGS_COMMON) -O2 -g -pthread -MMD -MP -I$(TOP)/bench
 # The in-process queues: each peer only when its headers are there.
 BENCH_Q_DEFS :=
 BENCH_Q_LIBS :=
-ifneq ($(wildcard /usr/include/urcu/wfcqueue.h),)
+ifeq ($(shell pkg-config --exists liburcu && echo y),y)
 BENCH_Q_DEFS += -DHAVE_URCU
-BENCH_Q_LIBS += -lurcu-common
 endif
-ifneq ($(wildcard /usr/include/ck_ring.h),)
+ifeq ($(shell pkg-config --exists ck && echo y),y)
 BENCH_Q_DEFS += -DHAVE_CK
 BENCH_Q_LIBS += -lck
 endif
-ifneq ($(wildcard /usr/include/dpdk/rte_ring.h),)
-BENCH_Q_DEFS += -DHAVE_DPDK $(shell pkg-config --cflags libdpdk 2>/dev/null)
-BENCH_Q_LIBS += $(shell pkg-config --libs libdpdk 2>/dev/null)
+ifeq ($(shell pkg-config --exists libdpdk && echo y),y)
+BENCH_Q_DEFS += -DHAVE_DPDK $(shell pkg-config --cflags libdpdk)
+BENCH_Q_LIBS += -lrte_ring -lrte_eal
 endif
 
 BENCH_JAR := /usr/share/java/disruptor.jar
