@@ -17,6 +17,7 @@
  * wake calls plus sleeps, from BB_IOC_STATS).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -80,6 +81,7 @@ static void consumer(void *arg, int i)
 	int rc;
 
 	bench_pin(i + 1);
+	pthread_setname_np(pthread_self(), "consumer");
 	c = bb_bench_consumer(r->ring, (uint32_t)i, deps_of(r, i), r->wait);
 	bench_set_ready(r->ctl, i);
 	bench_wait_go(r->ctl);
@@ -131,6 +133,7 @@ static void producer(void *arg, int idx)
 	int rc, fd;
 
 	bench_pin(j);
+	pthread_setname_np(pthread_self(), "producer");
 	p = bb_bench_producer(r->ring, r->wait);
 	fd = badbatch_producer_fd(p);
 	bench_set_ready(r->ctl, idx);

@@ -272,7 +272,36 @@ guest_suites() {
 	full && scaling kernel proc
 }
 
+# Where badbatch's unicast time goes: perf's cpu-clock sampling (no PMU
+# needed), flat by symbol, and the hottest instructions of the hottest
+# library function.
+profile() {
+	command -v perf >/dev/null || return 0
+	local data=$OUT/perf.data n=$((N_TPUT * 2)) w top
+	for w in spin yield; do
+		step "profile: perf record badbatch mem unicast $w" perf record -q -F 10000 \
+			-e cpu-clock -o "$data.$w" -- "$B/bb_topo" -m mem -t unicast -w "$w" -n "$n" -r 1
+		[[ -f $data.$w ]] || continue
+		{
+			echo "== bb_topo -t unicast -w $w -n $n (memory ring, threads): % of samples by symbol"
+			perf report -i "$data.$w" --stdio --no-children --sort comm,dso,sym 2>/dev/null |
+				grep -E '^ +[0-9]' | head -n 12
+			top=$(perf report -i "$data.$w" --stdio --no-children --sort sym 2>/dev/null |
+				grep -E '^ +[0-9].*\[\.\] (badbatch_|bb_)' | head -n 1 | awk '{print $NF}')
+			if [[ -n $top ]]; then
+				echo "== hottest instructions of $top (sampling skid: the cost of an"
+				echo "   instruction shows on the one after it)"
+				perf annotate -i "$data.$w" --stdio -s "$top" 2>/dev/null |
+					grep -E '^ +[0-9]+\.[0-9]+ +:' | sort -rn | head -n 6
+			fi
+			echo
+		} >>"$OUT/profile.txt"
+	done
+	rm -f "$data".*
+}
+
 native_suites() {
+	: >"$OUT/profile.txt"
 	baselines
 	throughput_native
 	scaling mem thread
@@ -280,6 +309,7 @@ native_suites() {
 	queues_latency
 	ipc_peers
 	idle mem thread
+	profile
 }
 
 if ((guest)); then
