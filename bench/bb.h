@@ -56,6 +56,8 @@ static inline struct badbatch *bb_bench_create(const char *where,
 	struct badbatch *r = NULL;
 	int rc;
 
+	if (strcmp(where, "kernel") && strcmp(where, "mem"))
+		bench_die("ring %s: kernel or mem", where);
 	if (!strcmp(where, "kernel"))
 		rc = badbatch_create(&cfg, &r);
 	else

@@ -11,7 +11,9 @@
  * Because the plan never waits for the receiver, a stall shows up in
  * every event it delayed (no coordinated omission). With a blocking
  * strategy and a period of 1 ms or more the receiver is asleep when each
- * burst comes: that is the wakeup latency (-S wakeup).
+ * burst comes: that is the wakeup latency (-S wakeup), measured from
+ * the moment the sender published rather than from the plan (a late
+ * sender is not the consumer's wakeup).
  *
  *   bb-lat -k pingpong|oneway [-m mem|kernel] [-x thread|proc] [-w WAIT]
  *          [-s SIZE] [-B BURST] [-P PERIOD_NS] [-n EVENTS] [-r REPS]
@@ -32,7 +34,8 @@ struct run {
 	uint64_t period, events, warm;
 	struct badbatch *a, *b;
 	struct bench_ctl *ctl;
-	double *samples;
+	double *samples;	/* arrival - planned send time */
+	double *sent;		/* arrival - actual publish time */
 };
 
 static void take(struct badbatch_consumer *c, uint64_t *limit)
@@ -122,11 +125,15 @@ static void receiver(void *arg, int idx)
 		take(c, &limit);
 		now = bench_now_ns();
 		for (s = badbatch_consumer_seq(c); s < limit; s++) {
-			uint64_t planned = *(uint64_t *)badbatch_event(c, s);
+			const uint64_t *ev = badbatch_event(c, s);
+			uint64_t planned = ev[0], sent = ev[1];
 
-			if (s >= r->warm)
+			if (s >= r->warm) {
 				r->samples[s - r->warm] =
 					(double)(now > planned ? now - planned : 0);
+				r->sent[s - r->warm] =
+					(double)(now > sent ? now - sent : 0);
+			}
 		}
 		badbatch_advance(c, limit);
 	}
@@ -138,7 +145,7 @@ static void sender(void *arg, int idx)
 {
 	struct run *r = arg;
 	struct badbatch_producer *p;
-	uint64_t total = r->events + r->warm, i = 0, planned, seq, k;
+	uint64_t total = r->events + r->warm, i = 0, planned, sent, seq, k;
 	uint32_t b;
 	int rc;
 
@@ -156,8 +163,13 @@ static void sender(void *arg, int idx)
 		rc = badbatch_claim(p, b, &seq);
 		if (rc)
 			bench_die("claim: %s", strerror(-rc));
-		for (k = 0; k < b; k++)
-			*(uint64_t *)badbatch_slot(p, seq + k) = planned;
+		sent = bench_now_ns();
+		for (k = 0; k < b; k++) {
+			uint64_t *ev = badbatch_slot(p, seq + k);
+
+			ev[0] = planned;
+			ev[1] = sent;
+		}
 		rc = badbatch_publish(p, seq, b);
 		if (rc)
 			bench_die("publish: %s", strerror(-rc));
@@ -203,12 +215,17 @@ int main(int argc, char **argv)
 		}
 	}
 	r->wait = bb_bench_wait(r->waitname);
+	if (!strcmp(r->where, "mem") && !strcmp(r->xproc, "proc"))
+		bench_die("memory rings are for threads: -m kernel -x proc");
 	if (!r->burst)
 		r->burst = 1;
 	/* Warm up for a tenth (caches, page faults, the first wakeups). */
 	r->warm = r->events / 10;
 	r->warm -= r->warm % r->burst;
 	r->samples = bench_shared_alloc(r->events * sizeof(double));
+	r->sent = bench_shared_alloc(r->events * sizeof(double));
+	if (r->size < 16 && strcmp(r->kind, "pingpong"))
+		r->size = 16;	/* planned and actual send times */
 	if (!strcmp(r->kind, "pingpong"))
 		snprintf(params, sizeof(params),
 			 "\"kind\":\"pingpong\",\"ring\":\"%s\",\"mode\":\"%s\","
@@ -236,7 +253,8 @@ int main(int argc, char **argv)
 		bench_join(&w, r->ctl);
 		if (r->ctl->failed)
 			bench_die("a worker failed");
-		bench_emit_latency(r->suite, "badbatch", params, r->samples,
+		bench_emit_latency(r->suite, "badbatch", params,
+				   strcmp(r->suite, "wakeup") ? r->samples : r->sent,
 				   r->events);
 		badbatch_close(r->a);
 		if (r->b)

@@ -236,6 +236,8 @@ int main(int argc, char **argv)
 		}
 	}
 	r->wait = bb_bench_wait(r->waitname);
+	if (!strcmp(r->where, "mem") && !strcmp(r->xproc, "proc"))
+		bench_die("memory rings are for threads: -m kernel -x proc");
 	if (r->size < 8 || r->size % 8 || r->size > sizeof(r->payload))
 		bench_die("event size must be a multiple of 8 in 8..4096");
 	if (r->batch > r->slots)

@@ -4,9 +4,12 @@
  *
  * Consumers attach (one following the cursor, or a pipeline of three:
  * the dependent ones wait on consumers, not on the producers: LMAX issue
- * 222), then nothing is published for IDLE_MS; one event ends the wait.
- * Each consumer measures its own thread CPU time over the wait; the
- * figure is the mean CPU share of one idle consumer (percent of a CPU).
+ * 222), then nothing is published for 50 ms (to settle: spin phases end,
+ * sleepers fall asleep) plus IDLE_MS; one event ends the wait. The
+ * parent reads each consumer's CPU clock (thread or process) at the
+ * start and the end of IDLE_MS: the figure is the mean CPU share of one
+ * idle consumer (percent of a CPU), without the attach and the final
+ * wakeup.
  * On memory rings BLOCK acts as SLEEP (no kernel to sleep in).
  *
  * System calls per event under load, and the wakeup latency of a
@@ -17,6 +20,8 @@
  *           [-t IDLE_MS] [-r REPS]
  */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,7 +42,7 @@ static void consumer(void *arg, int i)
 {
 	struct run *r = arg;
 	struct badbatch_consumer *c;
-	uint64_t limit, cpu0;
+	uint64_t limit;
 	int rc;
 
 	bench_pin(i + 1);
@@ -45,14 +50,21 @@ static void consumer(void *arg, int i)
 			      i ? 1ULL << (i - 1) : 0, r->wait);
 	bench_set_ready(r->ctl, i);
 	bench_wait_go(r->ctl);
-	cpu0 = bench_thread_cpu_ns();
 	rc = badbatch_wait_for(c, &limit);
 	if (rc)
 		bench_die("wait_for: %s", strerror(-rc));
-	r->ctl->cpu_ns[i] = bench_thread_cpu_ns() - cpu0;
 	r->ctl->t_end[i] = bench_now_ns();
 	badbatch_advance(c, limit);
 	badbatch_consumer_close(c);
+}
+
+static uint64_t cpu_clock(clockid_t clk)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clk, &ts))
+		bench_die("clock_gettime(cpu clock): %s", strerror(errno));
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 int main(int argc, char **argv)
@@ -82,6 +94,8 @@ int main(int argc, char **argv)
 		}
 	}
 	r->wait = bb_bench_wait(r->waitname);
+	if (!strcmp(r->where, "mem") && !strcmp(r->xproc, "proc"))
+		bench_die("memory rings are for threads: -m kernel -x proc");
 	snprintf(params, sizeof(params),
 		 "\"kind\":\"idle\",\"ring\":\"%s\",\"mode\":\"%s\","
 		 "\"wait\":\"%s\",\"consumers\":%d,\"idle_ms\":%llu",
@@ -90,7 +104,8 @@ int main(int argc, char **argv)
 	for (rep = 0; rep < reps; rep++) {
 		struct bench_workers w = { .procs = !strcmp(r->xproc, "proc") };
 		struct badbatch_producer *p;
-		uint64_t seq, t0, cpu = 0;
+		uint64_t seq, t0, cpu = 0, c0[BENCH_MAX_WORKERS];
+		clockid_t clk[BENCH_MAX_WORKERS];
 		int rc;
 
 		r->ctl = bench_ctl_new();
@@ -99,9 +114,22 @@ int main(int argc, char **argv)
 			bench_spawn(&w, consumer, r, i, r->ctl, true);
 		p = bb_bench_producer(r->ring, r->wait);
 		bench_pin(0);
-		t0 = bench_now_ns();
+		for (i = 0; i < r->ncons; i++) {
+			rc = w.procs ? clock_getcpuclockid(w.pids[i], &clk[i]) :
+				pthread_getcpuclockid(((pthread_t *)w.threads)[i],
+						      &clk[i]);
+			if (rc)
+				bench_die("cpu clock of consumer %d: %s", i,
+					  strerror(rc));
+		}
 		__atomic_store_n(&r->ctl->go, 1, __ATOMIC_RELEASE);
+		t0 = bench_now_ns() + 50000000ULL;
+		bench_sleep_until(t0, false);
+		for (i = 0; i < r->ncons; i++)
+			c0[i] = cpu_clock(clk[i]);
 		bench_sleep_until(t0 + r->idle_ms * 1000000ULL, false);
+		for (i = 0; i < r->ncons; i++)
+			cpu += cpu_clock(clk[i]) - c0[i];
 		rc = badbatch_claim(p, 1, &seq);
 		if (rc)
 			bench_die("claim: %s", strerror(-rc));
@@ -110,8 +138,6 @@ int main(int argc, char **argv)
 		bench_join(&w, r->ctl);
 		if (r->ctl->failed)
 			bench_die("a worker failed");
-		for (i = 0; i < r->ncons; i++)
-			cpu += r->ctl->cpu_ns[i];
 		bench_emit("idle", "badbatch", params, "cpu",
 			   100.0 * (double)cpu / (double)r->ncons /
 			   ((double)r->idle_ms * 1e6), "%cpu");

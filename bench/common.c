@@ -129,6 +129,14 @@ void bench_spawn(struct bench_workers *w, bench_worker_fn fn, void *arg,
 		w->n = index + 1;
 	if (wait_ready)
 		while (!__atomic_load_n(&ctl->ready[index], __ATOMIC_ACQUIRE)) {
+			int st;
+
+			/* A child that died before it was ready fails the run. */
+			if (w->procs && waitpid(w->pids[index], &st, WNOHANG) > 0) {
+				w->pids[index] = 0;
+				bench_die("worker %d died before it was ready",
+					  index);
+			}
 			if (__atomic_load_n(&ctl->failed, __ATOMIC_RELAXED))
 				bench_die("worker %d failed to start", index);
 			sched_yield();

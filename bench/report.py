@@ -417,8 +417,7 @@ def report():
             r = find("vm", "throughput", "badbatch", "ops", topology="unicast",
                      ring="kernel", mode=x, wait=w, size=64, batch=1, path="fast")
             if r:
-                xrow(f"badbatch /dev/badbatch {x}es {w}" if x == "proc" else
-                     f"badbatch /dev/badbatch threads {w}", r)
+                xrow(f"badbatch /dev/badbatch {'processes' if x == 'proc' else 'threads'} {w}", r)
     for w in ("spin", "yield", "sleep", "block"):
         r = find("vm", "throughput", "badbatch", "ops", topology="unicast", ring="mem",
                  mode="thread", wait=w, size=64, batch=1, path="fast")
