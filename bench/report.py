@@ -289,10 +289,11 @@ def plots(lines):
         if (r["env"] == "native" and r["suite"] == "throughput" and
                 r["implementation"] == "badbatch" and r["metric"] == "ops" and
                 p.get("topology") == "unicast" and p.get("wait") == "yield" and
-                p.get("batch") == 1 and p.get("slots") == 65536 and p.get("ring") == "mem"):
+                p.get("batch") == 1 and p.get("ring") == "mem" and
+                p.get("slots") == min(65536, 2 ** 24 // p.get("size", 8))):
             s = p["size"]
             l = val(find("native", "throughput", "lmax", "ops", topology="unicast",
-                         wait="yield", batch=1, slots=65536, size=s))
+                         wait="yield", batch=1, slots=p["slots"], size=s))
             m = val(find("native", "bandwidth", "memcpy", "bandwidth", size=s))
             rows.append([s, r["value"] * s / 1e9, (l or 0) * s / 1e9, m or 0])
     rows.sort()
@@ -514,23 +515,24 @@ def report():
         if (r["suite"] == "throughput" and r["implementation"] == "badbatch" and
                 r["metric"] == "ops" and p.get("topology") == "unicast" and
                 p.get("wait") == "yield" and p.get("batch") == 1 and
-                p.get("slots") == 65536 and p.get("path") == "fast" and
+                p.get("slots") == min(65536, 2 ** 24 // p.get("size", 8)) and p.get("path") == "fast" and
                 p.get("ring") in ("mem", "kernel") and p.get("mode") in ("thread", "proc")):
             s = p["size"]
             l = find(r["env"], "throughput", "lmax", "ops", topology="unicast",
-                     wait="yield", batch=1, slots=65536, size=s)
+                     wait="yield", batch=1, slots=p["slots"], size=s)
             mc = find(r["env"], "bandwidth", "memcpy", "bandwidth", size=s)
             gbs = r["value"] * s / 1e9
-            rows.append([r["env"], f"{p['ring']} {p['mode']}", s,
+            rows.append([r["env"], f"{p['ring']} {p['mode']}", s, p["slots"],
                          fmt(r["value"], "ops/s") + spread(r), f"{gbs:.2f}",
                          fmt(val(l), "ops/s"), ratio(r["value"], val(l)),
                          fmt(val(mc)), ratio(gbs, val(mc))])
     rows.sort(key=lambda x: (x[0], x[1], x[2]))
     L += table("Event size, unicast yield (Mops/s, GB/s)",
-               ["env", "ring", "bytes", "badbatch Mops/s", "badbatch GB/s", "LMAX Mops/s",
+               ["env", "ring", "bytes", "slots", "badbatch Mops/s", "badbatch GB/s", "LMAX Mops/s",
                 "x LMAX", "memcpy GB/s", "x memcpy"], rows,
                "Producers fill the whole event (memcpy of size - 8 bytes after the "
-               "sequence word); consumers read its first and last words.")
+               "sequence word); consumers read its first and last words. Rings hold "
+               "at most 16 MiB of slots.")
 
     # Cost of waiting.
     rows = []

@@ -164,10 +164,13 @@ scaling() { # WHERE MODE (mem thread natively; kernel proc in the VM)
 			step "rings: lmax unicast yield ${r} slots" java_topo unicast yield 8 "$r" 1 "$n"
 	done
 	for s in $SIZES; do
-		step "sizes: badbatch $m $x unicast yield ${s}B" "$B/bb_topo" \
-			-m "$m" -x "$x" -t unicast -w yield -s "$s" -n $((s >= 1024 ? n / 4 : n)) -r "$REPS"
+		# At most 16 MiB of slots (the module's max_ring_mb is 256).
+		r=$((16777216 / s > 65536 ? 65536 : 16777216 / s))
+		step "sizes: badbatch $m $x unicast yield ${s}B, $r slots" "$B/bb_topo" \
+			-m "$m" -x "$x" -t unicast -w yield -s "$s" -R "$r" \
+			-n $((s >= 1024 ? n / 4 : n)) -r "$REPS"
 		((guest)) || ! have_java ||
-			step "sizes: lmax unicast yield ${s}B" java_topo unicast yield "$s" 65536 1 \
+			step "sizes: lmax unicast yield ${s}B, $r slots" java_topo unicast yield "$s" "$r" 1 \
 				$((s >= 1024 ? n / 4 : n))
 	done
 }
