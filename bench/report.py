@@ -157,6 +157,52 @@ def meta():
         return {}
 
 
+# ---- the profile ---------------------------------------------------------------
+
+def profile_why(wait="spin"):
+    """What perf saw in the producer of unicast (run.sh's profile step)."""
+    import re
+    prof = os.path.join(OUT, "profile.txt")
+    if not os.path.exists(prof):
+        return ""
+    shares, section = {}, None
+    with open(prof) as f:
+        for line in f:
+            if line.startswith("== bb_topo"):
+                section = f" -w {wait} " in line
+                continue
+            if line.startswith("=="):
+                section = False if section else section
+            m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\S+\s+\[.\]\s+(\S+)", line)
+            if section and m:
+                shares[(m.group(2), m.group(3))] = float(m.group(1))
+    prod = sum(v for (c, _), v in shares.items() if c == "producer")
+    pub = shares.get(("producer", "badbatch_publish"), 0.0)
+    if not prod:
+        return ""
+    text = (f"perf ({wait}): the producer thread spends {100 * pub / prod:.0f}% of its "
+            "user-space samples in badbatch_publish()")
+    ann = os.path.join(OUT, f"annotate-{wait}.txt")
+    if os.path.exists(ann):
+        with open(ann) as f:
+            lines = f.read().splitlines()
+        top = lines[-1].split(": ", 1)[-1] if lines and lines[-1].startswith("==") else ""
+        rows = []
+        for line in lines:
+            m = re.match(r"\s+([\d.]+) :\s+([0-9a-f]+):\s+(.*)", line)
+            if m:
+                rows.append((float(m.group(1)), m.group(3).strip()))
+        if rows and top == "badbatch_publish":
+            i = max(range(len(rows)), key=lambda k: rows[k][0])
+            prev = rows[i - 1][1] if i else ""
+            text += (f", {rows[i][0]:.0f}% of those on the instruction after "
+                     f"`{prev}`")
+            if "lock" in prev or "mfence" in prev:
+                text += (" (the full fence of bb_consumers_need_wake(), "
+                         "include/badbatch/claim.h, executed on every publish)")
+    return text + "."
+
+
 # ---- targets -----------------------------------------------------------------
 
 def targets():
@@ -184,14 +230,14 @@ def targets():
             b / l if b and l else None, goal, True,
             f"badbatch {fmt(b, 'ops/s')} vs LMAX {fmt(l, 'ops/s')} Mops/s "
             "(native, memory ring, threads, yield, 8-byte events, 64 Ki slots).",
-            "", "See the profile below.")
+            "", profile_why("yield") or "See the profile below.")
     b = val(find("native", "throughput", "badbatch", "ops", topology="unicast",
                  wait="yield", batch=10, **mem))
     l = val(find("native", "throughput", "lmax", "ops", topology="unicast",
                  wait="yield", batch=10, **java))
     add("batch unicast vs LMAX", ">= 3x", b / l if b and l else None, 3.0, True,
         f"batches of 10: badbatch {fmt(b, 'ops/s')} vs LMAX {fmt(l, 'ops/s')} Mops/s "
-        "(LMAX also publishing next(10)).", "", "See the profile below.")
+        "(LMAX also publishing next(10)).", "", profile_why("yield") or "See the profile below.")
     b = val(find("vm", "throughput", "badbatch", "ops", topology="unicast", ring="kernel",
                  mode="proc", wait="block", size=64, batch=1, path="fast"))
     p = val(find("vm", "throughput", "pipe", "ops", topology="unicast", mode="proc",

@@ -295,7 +295,9 @@ profile() {
 				echo "== hottest instructions of $top (sampling skid: the cost of an"
 				echo "   instruction shows on the one after it)"
 				perf annotate -i "$data.$w" --stdio -s "$top" 2>/dev/null |
-					grep -E '^ +[0-9]+\.[0-9]+ +:' | sort -rn | head -n 6
+					grep -E '^ +[0-9]+\.[0-9]+ +:' >"$OUT/annotate-$w.txt"
+				sort -rn "$OUT/annotate-$w.txt" | head -n 6
+				echo "== annotate-$w.txt: $top" >>"$OUT/annotate-$w.txt"
 			fi
 			echo
 		} >>"$OUT/profile.txt"
