@@ -231,6 +231,14 @@ def targets():
             f"badbatch {fmt(b, 'ops/s')} vs LMAX {fmt(l, 'ops/s')} Mops/s "
             "(native, memory ring, threads, yield, 8-byte events, 64 Ki slots).",
             "", profile_why("yield") or "See the profile below.")
+    for w in ("spin",):
+        b = val(find("native", "throughput", "badbatch", "ops", topology="unicast",
+                     wait=w, batch=1, **mem))
+        l = val(find("native", "throughput", "lmax", "ops", topology="unicast",
+                     wait=w, batch=1, **java))
+        add(f"(also) unicast {w} vs LMAX", ">= 1.5x", b / l if b and l else None, 1.5,
+            True, f"badbatch {fmt(b, 'ops/s')} vs LMAX {fmt(l, 'ops/s')} Mops/s, "
+            "busy-spin on both sides.", "", profile_why(w) or "")
     b = val(find("native", "throughput", "badbatch", "ops", topology="unicast",
                  wait="yield", batch=10, **mem))
     l = val(find("native", "throughput", "lmax", "ops", topology="unicast",

@@ -289,10 +289,11 @@ profile() {
 			echo "== bb_topo -t unicast -w $w -n $n (memory ring, threads): % of samples by symbol"
 			perf report -i "$data.$w" --stdio --no-children --sort comm,dso,sym 2>/dev/null |
 				grep -E '^ +[0-9]' | head -n 12
-			top=$(perf report -i "$data.$w" --stdio --no-children --sort sym 2>/dev/null |
+			top=$(perf report -i "$data.$w" --stdio --no-children --comms producer \
+				--sort sym 2>/dev/null |
 				grep -E '^ +[0-9].*\[\.\] (badbatch_|bb_)' | head -n 1 | awk '{print $NF}')
 			if [[ -n $top ]]; then
-				echo "== hottest instructions of $top (sampling skid: the cost of an"
+				echo "== hottest instructions of the producer's $top (sampling skid: the cost of an"
 				echo "   instruction shows on the one after it)"
 				perf annotate -i "$data.$w" --stdio -s "$top" 2>/dev/null |
 					grep -E '^ +[0-9]+\.[0-9]+ +:' >"$OUT/annotate-$w.txt"
