@@ -14,6 +14,8 @@
 #                     not in make check: ~1-2 h cold; tests/debug/README.md)
 #   make lint         checkpatch, sparse and W=1 on the module
 #   make models       Promela models of the protocol, checked with spin
+#   make bench        benchmarks against peers, quick (bench/README.md);
+#                     make bench-full for every suite (never in check)
 #
 # Every target that needs packages installs them first when run as root.
 
@@ -50,6 +52,7 @@ module: deps
 include userspace/build.mk
 include tests/unit/build.mk
 include tests/vm/build.mk
+include bench/build.mk
 
 tests: lib unit-bins vm-bins
 

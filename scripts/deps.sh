@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages a lane needs, when they are missing.
-# Usage: deps.sh LANE...   (build vm kunit dkms lint models debug)
+# Usage: deps.sh LANE...   (build vm kunit dkms lint models debug bench)
 # As root the missing packages are installed with apt-get; otherwise
 # the script names them and fails.
 set -euo pipefail
@@ -14,6 +14,8 @@ declare -A want=(
 	[lint]="sparse perl linux-source-6.1 xz-utils cppcheck clang-tidy"
 	[models]="spin gcc"
 	[debug]="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev dwarves xz-utils rsync kmod cpio python3 qemu-system-x86 busybox-static"
+	# make bench: the peers (LMAX Disruptor, liburcu, ck, DPDK), plots, perf
+	[bench]="default-jdk-headless libdisruptor-java liburcu-dev libck-dev libdpdk-dev gnuplot-nox python3 linux-perf pkg-config"
 )
 
 missing=()

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * badbatch as the benchmarks use it: a ring in the kernel (/dev/badbatch)
+ * or in process memory (badbatch_memring_create), wait strategies by
+ * name, and the parameters every badbatch record carries.
+ */
+#ifndef BENCH_BB_H
+#define BENCH_BB_H
+
+#include <string.h>
+
+#include <badbatch.h>
+
+#include "common.h"
+
+struct bb_bench_ring {
+	const char *where;	/* "kernel" or "mem" */
+	struct badbatch *ring;
+};
+
+static inline enum badbatch_wait bb_bench_wait(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum badbatch_wait w;
+	} tab[] = {
+		{ "spin", BADBATCH_WAIT_BUSY_SPIN },
+		{ "pause", BADBATCH_WAIT_BUSY_SPIN_PAUSE },
+		{ "yield", BADBATCH_WAIT_YIELD },
+		{ "sleep", BADBATCH_WAIT_SLEEP },
+		{ "block", BADBATCH_WAIT_BLOCK },
+		{ "phased", BADBATCH_WAIT_PHASED_BACKOFF },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (!strcmp(name, tab[i].name))
+			return tab[i].w;
+	bench_die("unknown wait strategy %s", name);
+	return BADBATCH_WAIT_DEFAULT;
+}
+
+/* Create a ring: where is "kernel" or "mem". */
+static inline struct badbatch *bb_bench_create(const char *where,
+					       uint32_t slots, uint32_t size,
+					       bool multi, uint32_t consumers,
+					       enum badbatch_wait wait)
+{
+	struct badbatch_config cfg = {
+		.slot_count = slots,
+		.slot_size = size < 8 ? 8 : (size + 7) & ~7U,
+		.flags = multi ? BADBATCH_MULTI_PRODUCER : 0,
+		.max_consumers = consumers ? consumers : 4,
+		.wait = wait,
+	};
+	struct badbatch *r = NULL;
+	int rc;
+
+	if (strcmp(where, "kernel") && strcmp(where, "mem"))
+		bench_die("ring %s: kernel or mem", where);
+	if (!strcmp(where, "kernel"))
+		rc = badbatch_create(&cfg, &r);
+	else
+		rc = badbatch_memring_create(&cfg, &r);
+	if (rc)
+		bench_die("create %s ring (%u x %u): %s", where, slots,
+			  cfg.slot_size, strerror(-rc));
+	return r;
+}
+
+static inline struct badbatch_producer *
+bb_bench_producer(struct badbatch *r, enum badbatch_wait wait)
+{
+	struct badbatch_producer_config pc = { .wait = { .strategy = wait } };
+	struct badbatch_producer *p;
+	int rc = badbatch_producer_attach(r, &pc, &p);
+
+	if (rc)
+		bench_die("producer attach: %s", strerror(-rc));
+	return p;
+}
+
+static inline struct badbatch_consumer *
+bb_bench_consumer(struct badbatch *r, uint32_t id, uint64_t deps,
+		  enum badbatch_wait wait)
+{
+	struct badbatch_consumer_config cc = {
+		.deps = deps, .want_id = true, .id = id,
+		.wait = { .strategy = wait },
+	};
+	struct badbatch_consumer *c;
+	int rc = badbatch_consumer_attach(r, &cc, &c);
+
+	if (rc)
+		bench_die("consumer %u attach: %s", id, strerror(-rc));
+	return c;
+}
+
+#endif /* BENCH_BB_H */
