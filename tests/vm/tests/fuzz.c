@@ -1109,6 +1109,25 @@ static __u64 env_u64(const char *name, __u64 def)
 	return s && *s ? strtoull(s, NULL, 0) : def;
 }
 
+/*
+ * Quarantined from the default lane (2026-12-03): one CI run in four saw a
+ * fuzz worker die of SIGSEGV, and the same guest later locked up in the
+ * slab allocator (tests/vm/README.md, "Quarantine"). Until that is
+ * understood the fuzzer runs only on demand: BB_VM_APPEND=bb.fuzz=1.
+ */
+static bool fuzz_wanted(void)
+{
+	char line[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = 0;
+		fclose(f);
+	}
+	return strstr(line, "bb.fuzz=1") != NULL;
+}
+
 int main(void)
 {
 	long base_rings, base_ref, rings = -1, ref = -1, saved_ring, saved_user;
@@ -1117,6 +1136,11 @@ int main(void)
 	unsigned long total, bad = 0;
 	__u64 t0, t1;
 	int i, e;
+
+	if (!fuzz_wanted()) {
+		printf("# SKIP fuzz: quarantined, run with BB_VM_APPEND=bb.fuzz=1\n");
+		return T_EXIT_SKIP;
+	}
 
 	g_seed = env_u64("BB_FUZZ_SEED", 0xbadba7c4);
 	t_init("fuzz", secs + 60);
