@@ -122,36 +122,50 @@ int bb_kclaims_take(struct bb_kclaims *k, u64 lo, u64 end)
  */
 u64 bb_kclaims_abandon(const struct bb_view *v, struct bb_kclaims *k)
 {
-	u64 seq, from, abandoned = 0;
+	u64 from, abandoned = 0;
 	unsigned int i;
 
 	for (i = 0; i < k->nr; i++) {
 		from = max(k->r[i].lo, bb_kclaims_window(v, k->r[i].end));
-		for (seq = from; seq < k->r[i].end; seq++) {
-			u32 *word = &v->avail[seq & v->mask];
-			u32 before = (u32)(seq >> v->shift) & BB_AVAIL_ROUND_MASK;
-			u32 now = READ_ONCE(*word);
-
-			if (!(seq & 1023))
-				cond_resched();
-			if ((now & BB_AVAIL_ROUND_MASK) != before)
-				continue;
-			/*
-			 * Claimed a lap further since the window was taken:
-			 * seq was published, whatever the round now looks
-			 * like (the rounds wrap after 2^31 laps).
-			 */
-			if (READ_ONCE(v->prod->claim) > seq + v->size)
-				continue;
-			/*
-			 * Release: pairs with the consumers' acquire in
-			 * bb_is_published(), like bb_publish().
-			 */
-			if (cmpxchg_release(word, now, bb_avail_round(v, seq) |
-					    BB_AVAIL_ABANDONED) == now)
-				abandoned++;
-		}
+		abandoned += bb_abandon_unpublished(v, from, k->r[i].end);
 	}
 	k->nr = 0;
+	return abandoned;
+}
+
+/*
+ * Flag every event of [lo, end) that is still unpublished as abandoned,
+ * by compare-and-swap (its producer may have published it through its
+ * mapping). lo must be within a ring of the claim frontier. Returns how
+ * many were flagged.
+ */
+u64 bb_abandon_unpublished(const struct bb_view *v, u64 lo, u64 end)
+{
+	u64 seq, abandoned = 0;
+
+	for (seq = lo; seq < end; seq++) {
+		u32 *word = &v->avail[seq & v->mask];
+		u32 before = (u32)(seq >> v->shift) & BB_AVAIL_ROUND_MASK;
+		u32 now = READ_ONCE(*word);
+
+		if (!(seq & 1023))
+			cond_resched();
+		if ((now & BB_AVAIL_ROUND_MASK) != before)
+			continue;
+		/*
+		 * Claimed a lap further since lo was chosen: seq was
+		 * published, whatever the round now looks like (the rounds
+		 * wrap after 2^31 laps).
+		 */
+		if (READ_ONCE(v->prod->claim) > seq + v->size)
+			continue;
+		/*
+		 * Release: pairs with the consumers' acquire in
+		 * bb_is_published(), like bb_publish().
+		 */
+		if (cmpxchg_release(word, now, bb_avail_round(v, seq) |
+				    BB_AVAIL_ABANDONED) == now)
+			abandoned++;
+	}
 	return abandoned;
 }

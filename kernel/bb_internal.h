@@ -198,6 +198,7 @@ bool bb_kclaims_make_room(const struct bb_view *v, struct bb_kclaims *k);
 void bb_kclaims_add(struct bb_kclaims *k, u64 lo, u32 n, u32 size);
 int bb_kclaims_take(struct bb_kclaims *k, u64 lo, u64 end);
 u64 bb_kclaims_abandon(const struct bb_view *v, struct bb_kclaims *k);
+u64 bb_abandon_unpublished(const struct bb_view *v, u64 lo, u64 end);
 
 /* bb_pclaims.c: claim records of the producers' fast path */
 size_t bb_records_off(u32 flags, u32 slot_count);

@@ -79,31 +79,9 @@ int bb_prec_validate(const struct bb_claim_record *c, u64 frontier, u32 size)
 u64 bb_prec_abandon_range(const struct bb_view *v, u64 frontier, u64 lo,
 			  u64 end)
 {
-	u64 seq, abandoned = 0;
-
 	if (frontier > v->size)
 		lo = max(lo, frontier - v->size);
-	for (seq = lo; seq < end; seq++) {
-		u32 *word = &v->avail[seq & v->mask];
-		u32 before = (u32)(seq >> v->shift) & BB_AVAIL_ROUND_MASK;
-		u32 now = READ_ONCE(*word);
-
-		if (!(seq & 1023))
-			cond_resched();
-		if ((now & BB_AVAIL_ROUND_MASK) != before)
-			continue;
-		/* Lapped since: seq was published (see bb_kclaims_abandon). */
-		if (READ_ONCE(v->prod->claim) > seq + v->size)
-			continue;
-		/*
-		 * Release: pairs with the consumers' acquire in
-		 * bb_is_published(), like bb_publish().
-		 */
-		if (cmpxchg_release(word, now, bb_avail_round(v, seq) |
-				    BB_AVAIL_ABANDONED) == now)
-			abandoned++;
-	}
-	return abandoned;
+	return bb_abandon_unpublished(v, lo, end);
 }
 
 /* Abandon every entry of a validated dead record. */
