@@ -147,6 +147,7 @@ struct badbatch_stats {
 	uint64_t bytes;		/* memory held by the ring */
 	uint64_t rings;		/* rings alive in the whole module */
 	uint64_t abandoned;	/* slots dead producers left, flagged */
+	uint64_t pool_lost;	/* badbatch_pool_lost(), over every pool */
 };
 
 #define BADBATCH_NO_ID	0xffffffffU	/* failure not from a consumer */
@@ -673,6 +674,18 @@ BADBATCH_API int badbatch_worker_skip(struct badbatch_worker *w);
  * returns -ECANCELED. Events no worker claimed stay in the ring.
  */
 BADBATCH_API int badbatch_pool_halt(struct badbatch_worker *w);
+
+/*
+ * badbatch_pool_lost() - events of the worker's pool that a worker took
+ * to its end: claimed, then its process died (or closed the fd under a
+ * running handler) before finishing them, counting the one its handler
+ * was on. The pool does not hand these out again (the dead handler may
+ * have acted on part of them); the kernel counts them when the worker's
+ * fd goes away, here for the pool and in badbatch_stats.pool_lost for
+ * the ring. A worker killed between its claim's compare-and-swap and the
+ * store that follows it is not counted (a window of one instruction).
+ */
+BADBATCH_API uint64_t badbatch_pool_lost(const struct badbatch_worker *w);
 
 /* badbatch_worker_abandoned() - abandoned events this worker skipped. */
 BADBATCH_API uint64_t

@@ -153,6 +153,9 @@ static int bb_attach_consumer(struct bb_ring *r, struct bb_attach *a)
 	frontier = READ_ONCE(r->view.prod->claim);
 	start = a->deps ? bb_deps_min(&r->view, a->deps, frontier) : frontier;
 	WRITE_ONCE(page->seq, start);
+	/* Whatever a previous holder of the id left: nothing held. */
+	WRITE_ONCE(page->held, 0);
+	WRITE_ONCE(page->done, 0);
 	r->active |= BIT_ULL(id);
 	r->deps[id] = a->deps;
 	bb_topology_end(r);
@@ -241,7 +244,11 @@ void bb_detach(struct bb_file *bf)
 {
 	struct bb_ring *r = bf->ring;
 	struct bb_producer_page *p = r->view.prod;
+	const struct bb_consumer_page *page = NULL;
 
+	if (bf->role == BB_ROLE_CONSUMER)
+		page = (const struct bb_consumer_page *)
+		       bb_consumer_seq(&r->view, bf->consumer_id);
 	bb_poll_disarm(bf);
 	mutex_lock(&r->lock);
 	if (bf->role == BB_ROLE_PRODUCER) {
@@ -255,7 +262,9 @@ void bb_detach(struct bb_file *bf)
 				   r->layout.max_consumers, bf->consumer_id);
 		bb_topology_end(r);
 		if (bf->pooled)
-			bb_pool_leave(r, bf->pool);
+			bb_pool_leave(r, bf->pool,
+				      bb_pool_unfinished(page,
+							 r->layout.slot_count));
 	}
 	mutex_unlock(&r->lock);
 	/* Sleepers re-evaluate against the healed graph. */

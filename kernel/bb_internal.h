@@ -86,6 +86,7 @@ struct bb_ring {
 	atomic64_t wakeups;
 	atomic64_t sleeps;
 	atomic64_t abandoned;		/* slots of dead producers */
+	atomic64_t pool_lost;		/* events pool workers never finished */
 };
 
 /*
@@ -167,7 +168,8 @@ int bb_permission(const struct bb_ring *r, u32 role);
 /* bb_pools.c: work pool membership, mirrored in the pools page */
 int bb_pool_check(const struct bb_ring *r, u32 pool, u64 deps);
 void bb_pool_join(struct bb_ring *r, u32 pool, u64 start, u64 deps);
-void bb_pool_leave(struct bb_ring *r, u32 pool);
+u64 bb_pool_unfinished(const struct bb_consumer_page *page, u64 size);
+void bb_pool_leave(struct bb_ring *r, u32 pool, u64 lost);
 
 /* bb_halt.c: halting a ring, with or without a failure record */
 int bb_fail_validate(const struct bb_fail *f);

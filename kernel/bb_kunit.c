@@ -2069,6 +2069,77 @@ static int bb_test_attach_pool(struct bb_file *bf, const char *name,
 	return ret;
 }
 
+/* What a departed worker's page says it never finished, bounded. */
+static const struct {
+	const char *what;
+	u64 seq, held, done, want;
+} bb_unfinished_cases[] = {
+	{ "nothing held", 40, 0, 0, 0 },
+	{ "claim finished", 48, 48, 47, 0 },
+	{ "whole claim, done stale", 40, 48, 12, 8 },
+	{ "part done", 40, 48, 45, 3 },
+	{ "done past held", 40, 48, 60, 0 },
+	{ "one ring exactly", 0, 16, 0, 16 },
+	{ "over a ring: scribbled", 0, 17, 0, 0 },
+	{ "huge held: scribbled", 5, ~0ULL, 0, 0 },
+	{ "seq past held", 50, 48, 0, 0 },
+};
+
+static void bb_pool_unfinished_bounds_the_page(struct kunit *test)
+{
+	struct bb_consumer_page pg = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bb_unfinished_cases); i++) {
+		pg.seq = bb_unfinished_cases[i].seq;
+		pg.held = bb_unfinished_cases[i].held;
+		pg.done = bb_unfinished_cases[i].done;
+		KUNIT_EXPECT_EQ_MSG(test, bb_pool_unfinished(&pg, 16),
+				    bb_unfinished_cases[i].want, "%s",
+				    bb_unfinished_cases[i].what);
+	}
+}
+
+/*
+ * A pooled consumer leaving counts what its page says it held into its
+ * pool's lost and the ring's; a plain consumer's page counts nothing,
+ * and a new holder of the id starts with nothing held.
+ */
+static void bb_pool_leave_counts_lost(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, 0, 16, 8, 8, "kunit.lost");
+	struct bb_file *a = bb_test_file(test), *n = bb_test_file(test);
+	struct bb_consumer_page *pg;
+	const char *nm = "kunit.lost";
+
+	r->view.prod->cursor = 40;
+	r->view.prod->claim = 40;
+	KUNIT_ASSERT_EQ(test, bb_test_attach_pool(a, nm, 3), 0);
+	KUNIT_ASSERT_EQ(test, bb_test_attach(n, nm, BB_ROLE_CONSUMER,
+					     BB_ID_ANY, 0), 0);
+	pg = (struct bb_consumer_page *)bb_consumer_seq(&r->view,
+							  n->consumer_id);
+	pg->held = 48;
+	bb_test_release(n);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->pool_lost), 0LL);
+	pg = (struct bb_consumer_page *)bb_consumer_seq(&r->view,
+							  a->consumer_id);
+	pg->held = 46;
+	pg->done = 43;
+	bb_test_release(a);
+	KUNIT_EXPECT_EQ(test, r->pools[3].lost, 3ULL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->pool_lost), 3LL);
+	KUNIT_EXPECT_EQ(test, r->pools[3].members, 0U);
+	a = bb_test_file(test);
+	KUNIT_ASSERT_EQ(test, bb_test_attach_pool(a, nm, 3), 0);
+	pg = (struct bb_consumer_page *)bb_consumer_seq(&r->view,
+							  a->consumer_id);
+	KUNIT_EXPECT_EQ(test, pg->held, 0ULL);
+	KUNIT_EXPECT_EQ(test, pg->done, 0ULL);
+	bb_test_release(a);
+	KUNIT_EXPECT_EQ(test, r->pools[3].lost, 3ULL);
+}
+
 /*
  * Members count attaches and detaches; the first member of an empty pool
  * starts it at 1 + its own start; the kernel never reads next or halted.
@@ -2663,6 +2734,8 @@ static struct kunit_case bb_cases[] = {
 	KUNIT_CASE(bb_ring_halt_keeps_first_failure),
 	KUNIT_CASE(bb_ring_halt_racing_failures_leave_one_record),
 	KUNIT_CASE(bb_pool_members_and_start),
+	KUNIT_CASE(bb_pool_unfinished_bounds_the_page),
+	KUNIT_CASE(bb_pool_leave_counts_lost),
 	KUNIT_CASE(bb_wait_times_out_at_deadline),
 	KUNIT_CASE(bb_kpublish_refuses_unclaimed_ranges),
 	KUNIT_CASE(bb_unclaim_takes_back_last_claim_or_abandons),

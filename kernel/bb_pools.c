@@ -4,6 +4,8 @@
  * member of an empty pool attaches, starts the pool at that member's
  * sequence. Everything else in the pools page (next after that, halted)
  * belongs to the workers: the kernel writes the page and never reads it.
+ * When a worker goes away holding events it has not finished, the kernel
+ * counts them (from what the worker's own page says) as the pool's lost.
  */
 #include "bb_internal.h"
 
@@ -50,12 +52,35 @@ void bb_pool_join(struct bb_ring *r, u32 pool, u64 start, u64 deps)
 	smp_store_release(&e->members, n);
 }
 
-/* A member of pool detached (r->lock held). */
-void bb_pool_leave(struct bb_ring *r, u32 pool)
+/*
+ * Events a departed worker claimed and did not finish, from its page:
+ * [max(seq, done), held). The worker wrote these words and may have
+ * scribbled them, so anything but a run of at most one ring is none;
+ * a bad value can only misreport its own pool's count.
+ */
+u64 bb_pool_unfinished(const struct bb_consumer_page *page, u64 size)
 {
+	u64 from = max(READ_ONCE(page->seq), READ_ONCE(page->done));
+	u64 held = READ_ONCE(page->held);
+
+	if (held <= from || held - from > size)
+		return 0;
+	return held - from;
+}
+
+/* A member of pool detached, leaving lost events behind (r->lock held). */
+void bb_pool_leave(struct bb_ring *r, u32 pool, u64 lost)
+{
+	struct bb_pool_entry *e = &r->pools[pool];
+
 	lockdep_assert_held(&r->lock);
 	if (WARN_ON_ONCE(!r->pool_members[pool]))
 		return;
+	if (lost) {
+		atomic64_add(lost, &r->pool_lost);
+		/* Only the kernel adds here; under r->lock, so no race. */
+		WRITE_ONCE(e->lost, READ_ONCE(e->lost) + lost);
+	}
 	/* Nothing is published with it: a count only, as a plain store. */
-	WRITE_ONCE(r->pools[pool].members, --r->pool_members[pool]);
+	WRITE_ONCE(e->members, --r->pool_members[pool]);
 }

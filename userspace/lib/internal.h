@@ -144,6 +144,20 @@ BB_HIDDEN int bb_worker_claim(struct badbatch_worker *w, __u64 *lo,
 BB_HIDDEN struct bb_pool_entry *
 bb_worker_pool(const struct badbatch_worker *w);
 BB_HIDDEN int bb_worker_done(struct badbatch_worker *w, __u64 seq);
+
+/* A pool worker's page: seq (where self points), then held and done. */
+static inline struct bb_consumer_page *
+bb_consumer_page(const struct badbatch_consumer *c)
+{
+	return (struct bb_consumer_page *)c->self;
+}
+
+/* Events before seq of the held run are finished (for a worker's death). */
+static inline void bb_worker_progress(const struct badbatch_consumer *c,
+				      __u64 seq)
+{
+	bb_store(&bb_consumer_page(c)->done, seq);
+}
 BB_HIDDEN int bb_worker_park(struct badbatch_worker *w);
 BB_HIDDEN struct badbatch_consumer *
 bb_worker_consumer(const struct badbatch_worker *w);

@@ -100,6 +100,8 @@ static int bb_proc_batch(struct bb_proc *p, __u64 lo, __u64 hi)
 	for (seq = lo; seq < hi; seq++) {
 		void *event = bb_slot(v, seq);
 
+		if (p->w)
+			bb_worker_progress(bb_proc_consumer(p), seq);
 		if (bb_unlikely(bb_is_abandoned(v, seq))) {
 			abandoned++;
 			continue;

@@ -251,5 +251,6 @@ int badbatch_get_stats(const struct badbatch *ring,
 	stats->bytes = st.bytes;
 	stats->rings = st.rings;
 	stats->abandoned = st.abandoned;
+	stats->pool_lost = st.pool_lost;
 	return 0;
 }

@@ -12,6 +12,12 @@
  * producers, which wait for the slowest member, never overwrite either.
  * Claiming only published events means a worker never holds an event it
  * cannot finish: halting or closing it between calls loses nothing.
+ *
+ * A worker that dies inside its handler cannot hand its claim back, and
+ * the other workers' sequences are already past it: those events would
+ * vanish silently. So the worker keeps held (its claim's end) and done
+ * (its progress in it) in its own page, and the kernel, when the worker's
+ * fd goes away, counts what it never finished as the pool's lost events.
  */
 #include <errno.h>
 #include <sched.h>
@@ -88,6 +94,11 @@ uint32_t badbatch_worker_id(const struct badbatch_worker *w)
 uint64_t badbatch_worker_abandoned(const struct badbatch_worker *w)
 {
 	return w->c->abandoned;
+}
+
+uint64_t badbatch_pool_lost(const struct badbatch_worker *w)
+{
+	return bb_load(&w->pool->lost);
 }
 
 int badbatch_worker_fd(const struct badbatch_worker *w)
@@ -183,6 +194,8 @@ int bb_worker_claim(struct badbatch_worker *w, __u64 *lo, __u64 *hi,
 			if (bb_cas(&w->pool->next, &next, limit + 1)) {
 				w->lo = seq;
 				w->hi = limit;
+				/* Read by the kernel only once we are dead. */
+				bb_store(&bb_consumer_page(c)->held, limit);
 				break;
 			}
 			bb_cpu_relax();
@@ -230,6 +243,7 @@ int bb_worker_park(struct badbatch_worker *w)
 int bb_worker_done(struct badbatch_worker *w, __u64 seq)
 {
 	w->lo = seq;
+	bb_worker_progress(w->c, seq);
 	if (w->lo < w->hi)
 		return 0;
 	return bb_worker_park(w);
@@ -256,6 +270,7 @@ int badbatch_work(struct badbatch_worker *w, badbatch_handler_fn fn,
 	while (last > lo && bb_is_abandoned(v, last))
 		last--;
 	for (seq = lo; seq < hi; seq++) {
+		bb_worker_progress(w->c, seq);
 		if (bb_unlikely(bb_is_abandoned(v, seq))) {
 			w->c->abandoned++;
 			continue;

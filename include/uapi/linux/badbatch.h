@@ -208,7 +208,7 @@ struct bb_stats {
 	__u64 fail_seq;		/* the failure recorded by BB_IOC_FAIL */
 	__s32 fail_error;	/* 0: none */
 	__u32 fail_by;		/* consumer id, or BB_ID_ANY */
-	__u64 reserved[1];
+	__u64 pool_lost;	/* events pool workers took to their end */
 };
 
 /*
@@ -365,13 +365,22 @@ struct bb_pool_entry {
 	__u64 next;		/* 1 + the first event no worker claimed */
 	__u32 halted;		/* non-zero: the pool's workers stop */
 	__u32 members;		/* kernel-written: workers attached now */
-	__u8 pad0[BB_CACHELINE - 16];
+	__u64 lost;		/* kernel-written: claimed, never finished */
+	__u8 pad0[BB_CACHELINE - 24];
 };
 
-/* Each consumer's own page. */
+/*
+ * Each consumer's own page. A pool worker also says which events it
+ * holds: it claimed [seq, held) and finished those before done. When
+ * its fd goes away (close, exit, SIGKILL) the kernel counts the events
+ * from max(seq, done) to held, at most one ring's worth, as lost in its
+ * pool's entry and in STATS pool_lost.
+ */
 struct bb_consumer_page {
 	__u64 seq;		/* events this consumer has finished */
-	__u8 pad0[BB_CACHELINE - 8];
+	__u64 held;		/* pool workers: end of the claimed run */
+	__u64 done;		/* pool workers: first unfinished of that run */
+	__u8 pad0[BB_CACHELINE - 24];
 };
 
 #endif /* _UAPI_LINUX_BADBATCH_H */

@@ -10,6 +10,11 @@
  *     nothing, and a worker joining late starts where the pool is;
  *   - a worker process killed with SIGKILL no longer gates the
  *     producers: the rest of the stream still arrives exactly once;
+ *   - a worker killed inside its handler: the pool goes on, and exactly
+ *     the events it claimed and never finished (the one its handler was
+ *     on onwards) are missing, counted in badbatch_pool_lost() and STATS
+ *     pool_lost and seen unhandled by the consumer after the pool; a
+ *     worker killed while holding nothing counts none;
  *   - two pools on one ring each see every event once, and a consumer
  *     following every worker sees each event only after pool 0 finished
  *     it (marks written by its workers);
@@ -33,6 +38,8 @@ struct shared {
 	uint64_t done[2];		/* events handled per pool */
 	uint32_t quit_after;		/* worker 0 of pool 0 leaves after it */
 	uint32_t ready;
+	uint64_t dying_seq;		/* the event a worker dies on */
+	uint64_t dying;
 	int rc[8];
 };
 
@@ -113,6 +120,35 @@ static int worker_proc(void *arg)
 	if (rc == -ECANCELED || rc == 0)
 		return 0;
 	return 20;
+}
+
+/* Handle 50 events, then stop inside the handler of the 51st for good. */
+static int dying_on_event(void *arg, void *event, uint64_t seq, bool eob)
+{
+	struct wctx *x = arg;
+
+	if (g->handled[0][x->idx] == 50) {
+		g->dying_seq = seq;
+		__atomic_store_n(&g->dying, 1ULL, __ATOMIC_RELEASE);
+		for (;;)
+			pause();
+	}
+	return w_on_event(arg, event, seq, eob);
+}
+
+/* A worker with a batch of 8 that gets killed in its handler. */
+static int dying_worker_proc(void *arg)
+{
+	struct wctx x = { .pool = 0, .idx = WORKERS + 1 };
+	struct badbatch *ring;
+
+	(void)arg;
+	if (worker_attach(&ring, 0, 8, &x.w))
+		return 2;
+	__atomic_add_fetch(&g->ready, 1, __ATOMIC_RELEASE);
+	while (badbatch_work(x.w, dying_on_event, &x) >= 0)
+		;
+	return 3;
 }
 
 /* A worker that joins and never works: it gates until it is killed. */
@@ -303,6 +339,15 @@ static void test_leave_and_join(void)
 	badbatch_close(ring);
 }
 
+static uint64_t pool_lost_stat(struct badbatch *ring)
+{
+	struct badbatch_stats st;
+
+	if (T_RC(badbatch_get_stats(ring, &st), 0, "stats"))
+		return ~0ULL;
+	return st.pool_lost;
+}
+
 static void test_killed_worker(void)
 {
 	struct badbatch *ring = new_ring();
@@ -324,12 +369,84 @@ static void test_killed_worker(void)
 	     (unsigned long long)g->done[0]);
 	kill(idle, SIGKILL);
 	T_CHILD_SIG(idle, 10000, SIGKILL, "idle worker killed");
+	T_EQ(pool_lost_stat(ring), 0, "a worker killed holding nothing lost nothing");
 	T_CHILD(p, 110000, "the producer goes on after the kill");
 	wait_done(0, "after the kill");
 	halt_pool(0, "after the kill");
 	for (i = 0; i < 2; i++)
 		T_CHILD(w[i], 20000, "worker %d stopped", i);
 	check_once(0, "after the kill");
+	badbatch_close(ring);
+}
+
+/* The events nobody handled: one run [from, from + n), none twice. */
+static void check_lost_run(uint64_t from, uint64_t n)
+{
+	uint64_t seq, zero = 0, outside = 0, many = 0;
+
+	for (seq = 0; seq < N_EVENTS; seq++) {
+		uint32_t c = g->cnt[0][seq];
+
+		zero += c == 0;
+		outside += c == 0 && (seq < from || seq >= from + n);
+		many += c > 1;
+	}
+	T_EQ(zero, n, "exactly the %llu lost events were never handled",
+	     (unsigned long long)n);
+	T_EQ(outside, 0, "all of them from event %llu on",
+	     (unsigned long long)from);
+	T_EQ(many, 0, "no event handled twice");
+}
+
+static void test_killed_in_handler(void)
+{
+	struct badbatch *ring = new_ring();
+	struct badbatch_worker *w0;
+	struct badbatch *r0;
+	uint64_t lost;
+	pid_t w[2], d, f, p;
+	int i;
+
+	if (!ring)
+		return;
+	reset();
+	for (i = 0; i < 2; i++)
+		w[i] = t_spawn("worker", 100, worker_proc,
+			       (void *)(uintptr_t)(i + 1));
+	d = t_spawn("dying worker", 100, dying_worker_proc, NULL);
+	wait_ready(3, "2 workers and one that dies in its handler");
+	/* The three workers are consumers 0..2 of the new ring. */
+	f = t_spawn("follower", 100, follower_proc, (void *)(uintptr_t)7);
+	wait_ready(4, "a consumer after the pool");
+	p = t_spawn("producer", 100, producer_proc, NULL);
+	T_RC(twait_ge(&g->dying, 1, 60000), 0,
+	     "a worker is inside its handler of event %llu for good",
+	     (unsigned long long)g->dying_seq);
+	T_EQ(pool_lost_stat(ring), 0, "nothing lost while it lives");
+	kill(d, SIGKILL);
+	T_CHILD_SIG(d, 10000, SIGKILL, "the worker was killed in its handler");
+	lost = pool_lost_stat(ring);
+	T_OK(lost >= 1 && lost <= 8,
+	     "STATS pool_lost: %llu, from the event in the handler to the end of its claim of at most 8",
+	     (unsigned long long)lost);
+	T_CHILD(p, 110000, "the producer goes on after the kill");
+	T_RC(twait_ge(&g->done[0], N_EVENTS - lost, 60000), 0,
+	     "the other workers handled all the rest");
+	T_CHILD(f, 60000, "the consumer after the pool saw every event");
+	T_EQ(g->bad_mark, lost, "it saw exactly the lost events unhandled");
+	if (!T_RC(worker_attach(&r0, 0, 1, &w0), 0, "a worker joins late")) {
+		T_EQ(badbatch_pool_lost(w0), lost,
+		     "badbatch_pool_lost() says the same");
+		T_RC(badbatch_pool_halt(w0), 0, "halt the pool");
+		badbatch_worker_close(w0);
+		badbatch_close(r0);
+	}
+	for (i = 0; i < 2; i++)
+		T_CHILD(w[i], 20000, "worker %d stopped", i);
+	check_lost_run(g->dying_seq, lost);
+	T_EQ(g->bad_check + g->bad_order, 0, "contents and order");
+	T_EQ(pool_lost_stat(ring), lost,
+	     "workers that closed holding nothing lost nothing");
 	badbatch_close(ring);
 }
 
@@ -477,6 +594,7 @@ int main(void)
 	test_processes();
 	test_leave_and_join();
 	test_killed_worker();
+	test_killed_in_handler();
 	test_two_pools();
 	tsub("refused events", 30, sub_refuse, NULL);
 	tsub("bad arguments", 30, sub_bad_args, NULL);
