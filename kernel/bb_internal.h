@@ -214,6 +214,7 @@ bool bb_prec_intent_settled(const struct bb_view *v,
 			    u32 skip, u64 lo);
 int bb_prec_attach(struct bb_ring *r, u32 *id);
 void bb_prec_release(struct bb_file *bf);
+bool bb_prec_ready(void);
 int bb_prec_init(void);
 void bb_prec_exit(void);
 

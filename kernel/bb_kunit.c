@@ -2752,8 +2752,35 @@ static struct kunit_case bb_cases[] = {
 	{}
 };
 
+/*
+ * Built in, the suite runs after bb_init(); in the module, kunit runs it
+ * as the module is coming, before bb_init(): make the claim-record
+ * workqueue the tests need, and take it down again for bb_init().
+ */
+static bool bb_kunit_made_wq;
+
+static int bb_kunit_suite_init(struct kunit_suite *suite)
+{
+	int ret = 0;
+
+	if (!bb_prec_ready()) {
+		ret = bb_prec_init();
+		bb_kunit_made_wq = !ret;
+	}
+	return ret;
+}
+
+static void bb_kunit_suite_exit(struct kunit_suite *suite)
+{
+	if (bb_kunit_made_wq)
+		bb_prec_exit();
+	bb_kunit_made_wq = false;
+}
+
 static struct kunit_suite bb_suite = {
 	.name = "badbatch",
+	.suite_init = bb_kunit_suite_init,
+	.suite_exit = bb_kunit_suite_exit,
 	.test_cases = bb_cases,
 };
 kunit_test_suite(bb_suite);

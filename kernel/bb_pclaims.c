@@ -273,6 +273,12 @@ out:
 	bf->record_id = BB_ID_ANY;
 }
 
+/* Is the workqueue for late intent checks there (bb_prec_init())? */
+bool bb_prec_ready(void)
+{
+	return bb_prec_wq;
+}
+
 int bb_prec_init(void)
 {
 	bb_prec_wq = alloc_workqueue("badbatch", WQ_UNBOUND, 0);
