@@ -9,6 +9,7 @@
  */
 #include <linux/hrtimer.h>
 #include <linux/sched/signal.h>
+#include <linux/smp.h>
 #include "bb_internal.h"
 
 /* Wake key that every waiter lets through: halt and graph changes. */
@@ -122,11 +123,33 @@ static void bb_announce(struct bb_ring *r, u32 role, u32 id, u64 seq,
 	for (i = 0; i < an->nr; i++)
 		atomic_inc((atomic_t *)an->counters[i]);
 	/*
-	 * Pairs with bb_full_barrier() in bb_consumers_need_wake() and
-	 * bb_consumer_advance(): either the mover sees our counter and
-	 * wakes us, or our re-check after this sees its move.
+	 * Pairs with bb_mover_barrier() in bb_consumers_need_wake() and
+	 * bb_consumer_advance() where movers fence (the kernel's own): either
+	 * the mover sees our counter and wakes us, or our re-check after
+	 * this sees its move. Movers that do not fence are ordered by
+	 * bb_barrier_movers(), which the caller runs before the re-check.
 	 */
 	smp_mb__after_atomic();
+}
+
+static void bb_ipi_barrier(void *unused)
+{
+	smp_mb();
+}
+
+/*
+ * After announcing, before re-checking (BB_FEAT_SLEEPER_BARRIER): a full
+ * barrier on every CPU, so that a mover that only has a compiler barrier
+ * between its store and its load of our counter (bb_mover_barrier()) has
+ * either loaded after this, seeing the counter, or has its store drained
+ * by this, so our re-check sees it. A context switch is a full barrier
+ * too, which covers movers not running now. Sleeps are rare under load
+ * (a few per ten thousand events), so the interrupts are too. Interrupts
+ * must be enabled: on_each_cpu() waits for the other CPUs.
+ */
+static void bb_barrier_movers(void)
+{
+	on_each_cpu(bb_ipi_barrier, NULL, 1);
 }
 
 static void bb_unannounce(struct bb_announce *an)
@@ -253,6 +276,7 @@ int bb_wait(struct bb_file *bf, u64 seq, const ktime_t *deadline,
 		__add_wait_queue(wq, &w.wq);
 		bb_announce(r, w.role, w.id, w.seq, &an);
 		spin_unlock_irqrestore(&wq->lock, flags);
+		bb_barrier_movers();
 		ret = bb_wait_announced(&w, &an, deadline);
 		__set_current_state(TASK_RUNNING);
 		remove_wait_queue(wq, &w.wq);
@@ -342,7 +366,9 @@ __poll_t bb_poll(struct file *file, struct poll_table_struct *pt)
 		 */
 		bb_announce(r, bf->role, bf->consumer_id, U64_MAX,
 			    &bf->poll_announce);
-		/* Re-check after the barrier in bb_announce(). */
+		/* poll_lock leaves interrupts on: the IPIs can be waited for. */
+		bb_barrier_movers();
+		/* Re-check after the barriers. */
 		mask = bb_poll_mask(r, bf);
 		if (mask)
 			bb_unannounce(&bf->poll_announce);

@@ -16,7 +16,7 @@ SPIN=${SPIN:-spin}
 CC=${CC:-gcc}
 # Generous against the measured runs, low enough to catch a blow-up.
 TIMEOUT=${MODEL_TIMEOUT:-240}
-MEMLIM=${MODEL_MEMLIM:-2048}
+MEMLIM=${MODEL_MEMLIM:-4096}
 
 for tool in "$SPIN" "$CC" timeout; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -59,6 +59,13 @@ runs=(
 	# grace period; without it the stall must still be found.
 	"wakeup_stay_attached wakeup.pml          pass -DNC=3 -DK=1 -DN=1 -DSTAY_ATTACHED"
 	"wakeup_stay_attached_nograce wakeup.pml  fail -DNC=3 -DK=1 -DN=1 -DSTAY_ATTACHED -DNO_HALT_GRACE"
+	# BB_FEAT_SLEEPER_BARRIER: movers without fences, sleepers fence
+	# every CPU; without that the same wakeups must be lost.
+	"wakeup_sb            wakeup.pml          pass -DNC=1 -DK=4 -DN=2 -DSLEEPER_BARRIER"
+	"wakeup_sb_noipi      wakeup.pml          fail -DNC=1 -DK=4 -DN=2 -DSLEEPER_BARRIER -DNO_IPI"
+	"wakeup_join_sb       wakeup.pml          pass -DNC=3 -DK=3 -DN=2 -DNO_HALT -DSLEEPER_BARRIER"
+	"wakeup_join_sb_noipi wakeup.pml          fail -DNC=3 -DK=3 -DN=2 -DNO_HALT -DSLEEPER_BARRIER -DNO_IPI"
+	"wakeup_join_halt_sb  wakeup.pml          pass -DNC=3 -DK=1 -DN=1 -DSLEEPER_BARRIER"
 )
 
 report() {

@@ -48,7 +48,14 @@
  * -DNO_FENCE drops the barrier in bb_consumers_need_wake() and
  * -DNO_ADVANCE_FENCE the one in bb_consumer_advance(): each must lose a
  * wakeup (a sleeper sees the old sequence after announcing, the mover
- * loads the counter before its store left the buffer).
+ * loads the counter before its store left the buffer). *
+ * -DSLEEPER_BARRIER is BB_FEAT_SLEEPER_BARRIER: movers have no barrier of
+ * their own (a compiler barrier keeps their load after their store in
+ * program order, which a process here always does); instead, after
+ * announcing and before re-checking, a sleeper has every CPU execute a
+ * full barrier (bb_barrier_movers(), IPIs): every store buffer drains,
+ * as one step of its own. -DNO_IPI drops that step and must lose a
+ * wakeup.
  */
 
 #ifndef K
@@ -172,6 +179,24 @@ inline see()
 	SEE(cbuf[2], cseq[2]);
 #endif
 	SEE(hbuf, halted)
+}
+
+/* bb_barrier_movers(): a full barrier on every CPU drains every buffer. */
+inline barrier_movers()
+{
+#if defined(SLEEPER_BARRIER) && !defined(NO_IPI)
+	atomic {
+		FLUSH(pbuf, cursor);
+		FLUSH(cbuf[0], cseq[0]);
+#if NC == 3
+		FLUSH(cbuf[1], cseq[1]);
+		FLUSH(cbuf[2], cseq[2]);
+#endif
+		FLUSH(hbuf, halted)
+	}
+#else
+	skip
+#endif
 }
 
 /* bb_gating_min(v, bound) under the topology seqlock: one snapshot. */
@@ -358,6 +383,7 @@ inline cwait(i, s, ret)
 			q[i] = (DEPS(i) == 0 -> CQ : DQ);
 			announce(i, s)
 		}
+		barrier_movers();
 		/* bb_wait_announced() */
 		do
 		:: atomic { asleep[i] = 1; see(); rdy = READY(i, s) };
@@ -408,6 +434,7 @@ inline pwait(s, ret)
 				pw++;
 				pann = 1
 			}
+			barrier_movers();
 			do
 			:: atomic {
 					pasleep = 1;
@@ -500,7 +527,7 @@ active proctype Producer()
 			atomic { STORE(pbuf, cursor, next); pub = next };
 			/* bb_consumers_need_wake(): barrier, load the counter. */
 			atomic {
-#ifndef NO_FENCE
+#if !defined(NO_FENCE) && !defined(SLEEPER_BARRIER)
 				FLUSH(pbuf, cursor);
 #endif
 				rdy = cw != 0
@@ -562,7 +589,7 @@ proctype Consumer(byte id)
 			/* bb_consumer_advance(): release store, barrier, loads. */
 			atomic { STORE(cbuf[id], cseq[id], seq); fseq[id] = seq };
 			atomic {
-#ifndef NO_ADVANCE_FENCE
+#if !defined(NO_ADVANCE_FENCE) && !defined(SLEEPER_BARRIER)
 				FLUSH(cbuf[id], cseq[id]);
 #endif
 				wake = 0;

@@ -34,6 +34,7 @@
 	})
 /* A full fence; see bb_consumers_need_wake() for its pairing. */
 #define bb_full_barrier()	smp_mb()
+#define bb_compiler_barrier()	barrier()
 #define bb_cpu_relax()		cpu_relax()
 #define bb_likely(x)		likely(x)
 #define bb_unlikely(x)		unlikely(x)
@@ -53,6 +54,7 @@
 	__atomic_compare_exchange_n((p), (old), (new), false,		\
 				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
 #define bb_full_barrier()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define bb_compiler_barrier()	__atomic_signal_fence(__ATOMIC_SEQ_CST)
 static inline void bb_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -118,14 +118,17 @@ static inline void bb_publish_abandoned(const struct bb_view *v, __u64 lo,
 }
 
 /*
- * After publishing: does a consumer sleep, or is one about to? The full
- * barrier orders the publication before the load of the announcement and
- * pairs with the one in the kernel's bb_waiter_announce(), so either the
- * sleeper sees the new events or the publisher sees the sleeper.
+ * After publishing: does a consumer sleep, or is one about to? The
+ * publication must be ordered before the load of the announcement, so
+ * that either the sleeper sees the new events or the publisher sees the
+ * sleeper. Either a full barrier here pairs with the one after the
+ * kernel's bb_announce(), or (BB_FEAT_SLEEPER_BARRIER) the sleeper has
+ * every CPU run one after announcing (bb_barrier_movers()) and a
+ * compiler barrier here keeps the load after the store in program order.
  */
 static inline bool bb_consumers_need_wake(const struct bb_view *v)
 {
-	bb_full_barrier();
+	bb_mover_barrier(v);
 	return bb_load(&v->hdr->consumer_waiters) != 0;
 }
 

@@ -100,7 +100,7 @@ static inline bool bb_halt_pending(const struct bb_view *v, unsigned int id,
  * Mark every event before seq as finished by consumer id and report which
  * sleepers may now be able to run (BB_WAKE_* bits, 0 almost always). The
  * release store pairs with the acquire loads in bb_gating_min() and
- * bb_deps_min(); the full barrier pairs with bb_waiter_announce().
+ * bb_deps_min(); the barrier is bb_consumers_need_wake()'s.
  */
 static inline __u32 bb_consumer_advance(const struct bb_view *v,
 					__u64 *self_seq, unsigned int id,
@@ -110,7 +110,7 @@ static inline __u32 bb_consumer_advance(const struct bb_view *v,
 	__u32 wake = 0;
 
 	bb_store_release(self_seq, seq);
-	bb_full_barrier();
+	bb_mover_barrier(v);
 	if (bb_load(&e->waiters))
 		wake |= BB_WAKE_DEPENDENTS;
 	if ((bb_load(&e->flags) & BB_CONSUMER_GATING) &&

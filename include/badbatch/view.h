@@ -23,7 +23,24 @@ struct bb_view {
 	__u32 slot_size;
 	__u32 max_consumers;		/* consumer pages mapped */
 	bool multi;
+	/*
+	 * The kernel fences every CPU for sleepers (BB_FEAT_SLEEPER_BARRIER):
+	 * a mover's own barrier can be a compiler barrier.
+	 */
+	bool sleeper_barrier;
 };
+
+/*
+ * Between a mover's store (publish, advance) and its load of the
+ * need-wakeup counters: see bb_consumers_need_wake().
+ */
+static inline void bb_mover_barrier(const struct bb_view *v)
+{
+	if (v->sleeper_barrier)
+		bb_compiler_barrier();
+	else
+		bb_full_barrier();
+}
 
 static inline const __u64 *bb_consumer_seq(const struct bb_view *v,
 					   unsigned int id)

@@ -123,6 +123,8 @@ int bb_part_attach(struct badbatch *ring, struct bb_attach *a,
 		     (__u32 *)(prod + in.avail_off) : NULL,
 		     p->maps[MAP_CONS].addr, in.consumer_stride,
 		     p->maps[MAP_SLOTS].addr);
+	/* An older module leaves it 0: movers keep their full barrier. */
+	p->view.sleeper_barrier = in.features & BB_FEAT_SLEEPER_BARRIER;
 	return 0;
 }
 

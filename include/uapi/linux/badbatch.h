@@ -137,8 +137,19 @@ struct bb_info {
 	 */
 	__u64 records_off;
 	__u32 record_id;
-	__u32 reserved32;
+	__u32 features;		/* BB_FEAT_*: what this module does */
 };
+
+/*
+ * bb_info.features. SLEEPER_BARRIER: after a sleeper raises its
+ * need-wakeup counters (BB_IOC_WAIT, poll) and before it re-checks, the
+ * kernel makes every CPU execute a full barrier. A mover (publish,
+ * consumer advance) then needs only a compiler barrier between its
+ * store and its load of the counters: either that load runs after the
+ * sleeper's barrier and sees the counter, or the mover's store was
+ * drained by it and the sleeper's re-check sees the store.
+ */
+#define BB_FEAT_SLEEPER_BARRIER	(1U << 0)
 
 /* bb_wait.flags */
 #define BB_WAITF_DEADLINE	(1U << 0)	/* deadline_ns is valid */

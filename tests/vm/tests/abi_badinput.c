@@ -970,6 +970,8 @@ static void test_info_stats(void)
 	T_EQ(in.slot_size, 40, "INFO slot_size");
 	T_EQ(in.max_consumers, 5, "INFO max_consumers");
 	T_EQ(in.flags, BB_RING_MULTI_PRODUCER, "INFO flags");
+	T_EQ(in.features, BB_FEAT_SLEEPER_BARRIER,
+	     "INFO features: the sleepers fence every CPU, and nothing else");
 	T_OK(in.header_off % (__u64)g_page == 0 && in.producer_off % (__u64)g_page == 0 &&
 	     in.consumers_off % (__u64)g_page == 0 && in.slots_off % (__u64)g_page == 0,
 	     "region offsets are page-aligned");
