@@ -27,9 +27,10 @@ flavours=${BB_DEBUG_FLAVOURS:-kasan kcsan}
 passes=${BB_DEBUG_PASSES:-vm kunit fault}
 fault_tests=${BB_DEBUG_FAULT_TESTS:-lifetime abi_badinput limits}
 export BB_VM_TEST_TIMEOUT=${BB_VM_TEST_TIMEOUT:-300}
+# bb.fuzz=1: the fuzzer, quarantined from the default lane, runs here.
 # A loaded host slows TCG enough for the boot-time timer check to panic
 # ("IO-APIC + timer doesn't work"): skip it.
-export BB_VM_APPEND="no_timer_check ${BB_VM_APPEND:-}"
+export BB_VM_APPEND="no_timer_check bb.fuzz=1 ${BB_VM_APPEND:-}"
 guest=$TOP/tests/debug/guest
 out=$BUILD/debug
 total_pass=0 total_fail=0
@@ -108,6 +109,9 @@ for fl in $flavours; do
 		count "debug-$fl-module" 1 0
 	fi
 	export BB_VM_KERNEL=$kernel BB_VM_MODDIR=
+	# A debug guest stuck in ACPI (README.md) is stopped and booted again.
+	export BB_VM_BOOT_TIMEOUT=${BB_VM_BOOT_TIMEOUT:-300}
+	export BB_VM_BOOT_TRIES=${BB_VM_BOOT_TRIES:-3}
 	for pass in $passes; do
 		case $pass in
 		vm)

@@ -6,6 +6,8 @@
 #
 # Input, written by tests/vm/run.sh into the results share /out:
 #   job.env   BB_TOP BB_BUILD BB_MODULE (file in /out, or empty) BB_MODNAME
+#             BB_MODULE_HOST (the same file by its host path, which the
+#             chroot sees; tests get it as BB_MODULE_KO)
 #             BB_TEST_TIMEOUT BB_KILL_AFTER BB_CMD_NAME BB_SHELL BB_SETUP
 #             BB_WRAP
 #   tests     "NAME PATH" per line
@@ -100,6 +102,7 @@ setup_chroot() {
 in_chroot() {
 	chroot $H /usr/bin/env -i PATH="$BB_BUILD/bin:$CHROOT_PATH" HOME=/tmp \
 		TERM=dumb BB_VM=1 BB_OUT=/tmp/bb-out TOP="$BB_TOP" \
+		BB_MODULE_KO="$BB_MODULE_HOST" \
 		BUILD="$BB_BUILD" "$@"
 }
 
@@ -180,6 +183,21 @@ run_one() {
 	fi
 }
 
+# Bring the memory cgroup controller online once, now, while nothing else
+# runs. Its first cgroup enables static keys that the slab allocator
+# tests on every allocation, and the kernel patches those call sites
+# live. One CI run had both vCPUs spin for ever at such a site (the same
+# RIP in __kmem_cache_alloc_node, memory showing the patched instruction)
+# right after the limits test made the first memory cgroup; we think qemu
+# TCG kept running a stale translation of the breakpoint used while
+# patching. Patching before the tests keeps it out of their way.
+warm_memcg() {
+	mkdir -p /tmp/bb-memcg && mount -t cgroup2 none /tmp/bb-memcg &&
+		echo +memory >/tmp/bb-memcg/cgroup.subtree_control &&
+		mkdir /tmp/bb-memcg/warm && rmdir /tmp/bb-memcg/warm
+	umount /tmp/bb-memcg 2>/dev/null
+}
+
 main() {
 	# Warnings and worse reach the serial console as they happen, so a
 	# guest that hangs afterwards still leaves them in the host's log.
@@ -187,6 +205,7 @@ main() {
 	# Report tasks stuck in D state well within a test's timeout.
 	echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 	setup_chroot
+	warm_memcg
 	check boot "$(now)" 0
 	if [ -n "$BB_MODULE" ]; then
 		t0=$(now)

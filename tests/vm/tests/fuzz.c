@@ -876,9 +876,13 @@ static void fz_fds(struct fz *z)
 	}
 }
 
+/* What this thread is doing, for on_fault(). */
+static __thread unsigned int t_case = ~0U;
+
 static void one_op(struct fz *z)
 {
-	switch (rn(z, 32)) {
+	t_case = rn(z, 32);
+	switch (t_case) {
 	case 0: case 1: case 2:
 		fz_fds(z);
 		break;
@@ -910,6 +914,53 @@ static void one_op(struct fz *z)
 
 /* ------------------------------------------------------------------ */
 /* Workers                                                             */
+
+static void put_str(const char *s)
+{
+	ssize_t r = write(2, s, strlen(s));
+
+	(void)r;
+}
+
+static void put_hex(const char *label, unsigned long v)
+{
+	char b[24];
+	int i = (int)sizeof(b) - 1;
+
+	b[i] = 0;
+	do {
+		b[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v && i > 2);
+	b[--i] = 'x';
+	b[--i] = '0';
+	put_str(label);
+	put_str(b + i);
+}
+
+/*
+ * A worker must never fault: say where and doing what (async-signal-safe
+ * calls only), with the process's mappings, then die of the signal.
+ */
+static void on_fault(int sig, siginfo_t *si, void *uc_)
+{
+	const ucontext_t *uc = uc_;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	put_hex("# fuzz worker fault: signal ", (unsigned long)sig);
+	put_hex(" code ", (unsigned long)si->si_code);
+	put_hex(" addr ", (unsigned long)si->si_addr);
+	put_hex(" ip ", (unsigned long)uc->uc_mcontext.gregs[REG_RIP]);
+	put_hex(" op case ", t_case);
+	put_str("\n");
+	fd = open("/proc/self/maps", O_RDONLY);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(2, buf, (size_t)n) < 0)
+			break;
+	/* SA_RESETHAND: returning re-faults into the default action. */
+}
 
 /*
  * n pages followed by a PROT_NONE guard page: a read() with a length
@@ -962,6 +1013,10 @@ static int worker(void *arg)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_poke;	/* no SA_RESTART: blocking calls end */
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
 	for (i = 0; i < NFD; i++)
 		g_fds[i] = -1;
 	g_victim = alloc_pages(4);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Load/unload cycles with rings created and destroyed in between: each
- * round unloads the module (it must be unused), loads it again from
- * $TOP/kernel/badbatch.ko, then a producer and a consumer process move
- * events through three named rings, and everything is closed before the
- * next round. The module is left loaded for the tests after this one.
+ * round unloads the module (it must be unused), loads it again from the
+ * file the runner loaded ($BB_MODULE_KO), then a producer and a consumer
+ * process move events through three named rings, and everything is
+ * closed before the next round. The module is left loaded for the tests after this one.
  */
 #include <sys/syscall.h>
 
@@ -138,16 +138,20 @@ static void round_trip(int round)
 
 int main(void)
 {
-	const char *top = getenv("TOP");
+	const char *top = getenv("TOP"), *ko = getenv("BB_MODULE_KO");
 	char path[512];
 	int round;
 
 	t_init("loadcycle", 600);
-	if (!top) {
-		printf("Bail out! TOP not set\n");
+	/* The module the runner loaded (a debug kernel's, say), else TOP's. */
+	if (ko && *ko) {
+		snprintf(path, sizeof(path), "%s", ko);
+	} else if (top) {
+		snprintf(path, sizeof(path), "%s/kernel/badbatch.ko", top);
+	} else {
+		printf("Bail out! neither BB_MODULE_KO nor TOP set\n");
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/kernel/badbatch.ko", top);
 	if (access(path, R_OK)) {
 		t_skip("no module file", "%s: %s", path, strerror(errno));
 		return t_done();
