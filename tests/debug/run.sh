@@ -27,10 +27,9 @@ flavours=${BB_DEBUG_FLAVOURS:-kasan kcsan}
 passes=${BB_DEBUG_PASSES:-vm kunit fault}
 fault_tests=${BB_DEBUG_FAULT_TESTS:-lifetime abi_badinput limits}
 export BB_VM_TEST_TIMEOUT=${BB_VM_TEST_TIMEOUT:-300}
-# bb.fuzz=1: the fuzzer, quarantined from the default lane, runs here.
 # A loaded host slows TCG enough for the boot-time timer check to panic
 # ("IO-APIC + timer doesn't work"): skip it.
-export BB_VM_APPEND="no_timer_check bb.fuzz=1 ${BB_VM_APPEND:-}"
+export BB_VM_APPEND="no_timer_check ${BB_VM_APPEND:-}"
 guest=$TOP/tests/debug/guest
 out=$BUILD/debug
 total_pass=0 total_fail=0
