@@ -75,6 +75,7 @@ struct bb_ring {
 	u64 pool_deps[BB_MAX_POOLS];	/* deps every member of a pool has */
 	u64 records_used;		/* claim records handed out */
 	bool halted;
+	bool sleeper_barrier;		/* BB_FEAT_SLEEPER_BARRIER, fixed */
 	struct bb_fail fail;		/* the first BB_IOC_FAIL; error 0: none */
 	u32 fail_by;
 
@@ -179,6 +180,7 @@ int bb_ring_halt(struct bb_ring *r, const struct bb_fail *f, u32 by);
 int bb_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* bb_wait.c: sleeping, waking, poll */
+bool bb_sleeper_barrier_default(void);
 int bb_wait(struct bb_file *bf, u64 seq, const ktime_t *deadline,
 	    u64 *limit);
 void bb_wake(struct bb_ring *r, u32 what);

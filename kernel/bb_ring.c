@@ -239,6 +239,8 @@ int bb_ring_create(const struct bb_create *c, struct bb_ring **ringp)
 	r->uid = current_euid();
 	r->gid = current_egid();
 	r->mode = c->mode ?: 0600;
+	/* For the ring's life: a protocol change under movers loses wakeups. */
+	r->sleeper_barrier = bb_sleeper_barrier_default();
 	bb_ring_init_shared(r);
 
 	ret = bb_names_insert(r);

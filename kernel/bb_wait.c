@@ -8,6 +8,7 @@
  * condition holds, so a publish does not stampede unrelated sleepers.
  */
 #include <linux/hrtimer.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
 #include "bb_internal.h"
@@ -130,6 +131,21 @@ static void bb_announce(struct bb_ring *r, u32 role, u32 id, u64 seq,
 	 * bb_barrier_movers(), which the caller runs before the re-check.
 	 */
 	smp_mb__after_atomic();
+}
+
+/*
+ * Rings created while this is set use BB_FEAT_SLEEPER_BARRIER. Clear it
+ * where busy-spinning participants own isolated CPUs that must not take
+ * an interrupt whenever someone sleeps: movers then pay a full barrier.
+ */
+static bool sleeper_barrier = true;
+module_param(sleeper_barrier, bool, 0644);
+MODULE_PARM_DESC(sleeper_barrier,
+		 "New rings: sleepers fence every CPU, movers do not (default Y)");
+
+bool bb_sleeper_barrier_default(void)
+{
+	return READ_ONCE(sleeper_barrier);
 }
 
 static void bb_ipi_barrier(void *unused)
@@ -276,7 +292,8 @@ int bb_wait(struct bb_file *bf, u64 seq, const ktime_t *deadline,
 		__add_wait_queue(wq, &w.wq);
 		bb_announce(r, w.role, w.id, w.seq, &an);
 		spin_unlock_irqrestore(&wq->lock, flags);
-		bb_barrier_movers();
+		if (r->sleeper_barrier)
+			bb_barrier_movers();
 		ret = bb_wait_announced(&w, &an, deadline);
 		__set_current_state(TASK_RUNNING);
 		remove_wait_queue(wq, &w.wq);
@@ -367,7 +384,8 @@ __poll_t bb_poll(struct file *file, struct poll_table_struct *pt)
 		bb_announce(r, bf->role, bf->consumer_id, U64_MAX,
 			    &bf->poll_announce);
 		/* poll_lock leaves interrupts on: the IPIs can be waited for. */
-		bb_barrier_movers();
+		if (r->sleeper_barrier)
+			bb_barrier_movers();
 		/* Re-check after the barriers. */
 		mask = bb_poll_mask(r, bf);
 		if (mask)

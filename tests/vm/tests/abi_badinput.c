@@ -972,6 +972,22 @@ static void test_info_stats(void)
 	T_EQ(in.flags, BB_RING_MULTI_PRODUCER, "INFO flags");
 	T_EQ(in.features, BB_FEAT_SLEEPER_BARRIER,
 	     "INFO features: the sleepers fence every CPU, and nothing else");
+	/* The module parameter decides for rings created after it changes. */
+	if (!T_RC(t_param_write("sleeper_barrier", "0"), 0,
+		  "sleeper_barrier=0")) {
+		struct t_ring o;
+
+		if (!T_RC(t_ring_new(&o, 0, 8, 8, 1, NULL), 0, "a new ring")) {
+			T_SYS(ioctl(o.fd, BB_IOC_INFO, &in), "its INFO");
+			T_EQ(in.features, 0, "INFO features: movers fence");
+			t_ring_close(&o);
+		}
+		T_SYS(ioctl(m.fd, BB_IOC_INFO, &in), "INFO of the older ring");
+		T_EQ(in.features, BB_FEAT_SLEEPER_BARRIER,
+		     "an existing ring keeps its protocol");
+		T_RC(t_param_write("sleeper_barrier", "1"), 0,
+		     "sleeper_barrier=1 again");
+	}
 	T_OK(in.header_off % (__u64)g_page == 0 && in.producer_off % (__u64)g_page == 0 &&
 	     in.consumers_off % (__u64)g_page == 0 && in.slots_off % (__u64)g_page == 0,
 	     "region offsets are page-aligned");

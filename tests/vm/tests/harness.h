@@ -533,6 +533,22 @@ static inline int t_wait_nonzero(const volatile __u32 *p,
 	return 0;
 }
 
+/* Write a module parameter: 0, or -1 (no such parameter, not root). */
+static inline int t_param_write(const char *name, const char *value)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/module/badbatch/parameters/%s",
+		 name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%s\n", value) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Rings                                                               */
 

@@ -306,13 +306,28 @@ int main(void)
 {
 	enum badbatch_wait w;
 
-	t_init("lib_strategies", 300);
+	t_init("lib_strategies", 400);
 	g_flow = t_shared(sizeof(*g_flow));
 	for (w = BADBATCH_WAIT_BUSY_SPIN; w <= BADBATCH_WAIT_TIMEOUT_BLOCK; w++) {
 		t_diag("--- %s", wait_names[w]);
 		test_flow(w, 1);
 		test_flow(w, 2);
 		test_timeouts_and_halt(w);
+	}
+	/*
+	 * The other need-wakeup protocol (movers fence, sleepers do not
+	 * IPI): rings created with sleeper_barrier=0, the blocking flows.
+	 */
+	if (!T_RC(t_param_write("sleeper_barrier", "0"), 0,
+		  "sleeper_barrier=0: movers fence")) {
+		for (w = BADBATCH_WAIT_BLOCK; w <= BADBATCH_WAIT_TIMEOUT_BLOCK;
+		     w++) {
+			t_diag("--- %s, movers fence", wait_names[w]);
+			test_flow(w, 1);
+			test_flow(w, 2);
+		}
+		T_RC(t_param_write("sleeper_barrier", "1"), 0,
+		     "sleeper_barrier=1 again");
 	}
 	return t_done();
 }
