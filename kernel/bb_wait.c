@@ -150,6 +150,10 @@ bool bb_sleeper_barrier_default(void)
 
 static void bb_ipi_barrier(void *unused)
 {
+	/*
+	 * Pairs with bb_mover_barrier() (a compiler barrier) on whatever
+	 * this CPU was running: see bb_barrier_movers().
+	 */
 	smp_mb();
 }
 
