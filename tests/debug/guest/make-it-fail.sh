@@ -1,27 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Debug lane, fault-injection pass (BB_VM_WRAP): run PROG ARGS... with
-# /proc/self/make-it-fail set, so the faults armed by faults.sh hit it and
-# its children only.
+# BB_MAKE_IT_FAIL=1, so that the program sets /proc/self/make-it-fail in
+# t_init() and the faults armed by faults.sh hit it and its children only.
 #
 # Under injected faults the program's own checks fail at random: its
 # "not ok" lines become TODO, its plan and exit status are ignored (a
 # death by signal is noted). What fails the pass is the kernel's side,
 # checked by the VM runner and leakcheck.sh: a splat, a hang (timeout),
 # a process left behind, a leak, a module that will not unload.
-# make-it-fail.so (built by run.sh from make-it-fail.c, path in
-# $BB_FAULT_SO) sets the flag after exec and loading, before main().
-# The program and the preload run from tmpfs: a faulted task that pages
-# in text over 9p can break the guest's 9p mount for everyone (seen:
-# every exec then fails with EINVAL).
+# PROG is a static build (tests/debug/run.sh) and runs from tmpfs: a
+# faulted task that touches the guest's 9p root can break the mount for
+# everyone (seen: every exec then fails with EINVAL).
 rcfile=/tmp/bb-fault-rc.$$
 name=$(basename "$1")
-cp "${BB_FAULT_SO:?BB_FAULT_SO: path of make-it-fail.so}" /tmp/bb-fault.so
 cp "$1" "/tmp/bb-fault-$name"
 shift
 {
-	LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }/tmp/bb-fault.so" \
-		"/tmp/bb-fault-$name" "$@" 2>&1
+	BB_MAKE_IT_FAIL=1 "/tmp/bb-fault-$name" "$@" 2>&1
 	echo $? >$rcfile
 } | sed -u -e 's/^not ok \(.*\)$/not ok \1 # TODO under fault injection/' \
 	-e 's/^1\.\.[0-9]*/# &/'
