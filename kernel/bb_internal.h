@@ -73,6 +73,7 @@ struct bb_ring {
 	u64 deps[BB_MAX_CONSUMERS];
 	u32 pool_members[BB_MAX_POOLS];	/* the pools page only mirrors it */
 	u64 pool_deps[BB_MAX_POOLS];	/* deps every member of a pool has */
+	u64 pool_lost[BB_MAX_POOLS];	/* the pools page only mirrors it */
 	u64 records_used;		/* claim records handed out */
 	bool halted;
 	bool sleeper_barrier;		/* BB_FEAT_SLEEPER_BARRIER, fixed */
@@ -87,7 +88,6 @@ struct bb_ring {
 	atomic64_t wakeups;
 	atomic64_t sleeps;
 	atomic64_t abandoned;		/* slots of dead producers */
-	atomic64_t pool_lost;		/* events pool workers never finished */
 };
 
 /*
@@ -171,6 +171,7 @@ int bb_pool_check(const struct bb_ring *r, u32 pool, u64 deps);
 void bb_pool_join(struct bb_ring *r, u32 pool, u64 start, u64 deps);
 u64 bb_pool_unfinished(const struct bb_consumer_page *page, u64 size);
 void bb_pool_leave(struct bb_ring *r, u32 pool, u64 lost);
+u64 bb_pools_lost(const struct bb_ring *r);
 
 /* bb_halt.c: halting a ring, with or without a failure record */
 int bb_fail_validate(const struct bb_fail *f);

@@ -142,6 +142,7 @@ static int bb_ioc_stats(struct bb_file *bf, struct bb_stats __user *uarg)
 	st.fail_seq = r->fail.seq;
 	st.fail_error = r->fail.error;
 	st.fail_by = r->fail_by;
+	st.pool_lost = bb_pools_lost(r);
 	mutex_unlock(&r->lock);
 	st.ring_id = r->id;
 	st.cursor = READ_ONCE(r->view.prod->claim);
@@ -149,7 +150,6 @@ static int bb_ioc_stats(struct bb_file *bf, struct bb_stats __user *uarg)
 	st.wakeups = atomic64_read(&r->wakeups);
 	st.sleeps = atomic64_read(&r->sleeps);
 	st.abandoned = atomic64_read(&r->abandoned);
-	st.pool_lost = atomic64_read(&r->pool_lost);
 	st.bytes = bb_layout_bytes(&r->layout);
 	st.rings = bb_rings_alive();
 	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;

@@ -2103,7 +2103,8 @@ static void bb_pool_unfinished_bounds_the_page(struct kunit *test)
 /*
  * A pooled consumer leaving counts what its page says it held into its
  * pool's lost and the ring's; a plain consumer's page counts nothing,
- * and a new holder of the id starts with nothing held.
+ * a new holder of the id starts with nothing held, and the count in the
+ * page is only a mirror.
  */
 static void bb_pool_leave_counts_lost(struct kunit *test)
 {
@@ -2121,14 +2122,18 @@ static void bb_pool_leave_counts_lost(struct kunit *test)
 							  n->consumer_id);
 	pg->held = 48;
 	bb_test_release(n);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&r->pool_lost), 0LL);
+	mutex_lock(&r->lock);
+	KUNIT_EXPECT_EQ(test, bb_pools_lost(r), 0ULL);
+	mutex_unlock(&r->lock);
 	pg = (struct bb_consumer_page *)bb_consumer_seq(&r->view,
 							  a->consumer_id);
 	pg->held = 46;
 	pg->done = 43;
 	bb_test_release(a);
 	KUNIT_EXPECT_EQ(test, r->pools[3].lost, 3ULL);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&r->pool_lost), 3LL);
+	mutex_lock(&r->lock);
+	KUNIT_EXPECT_EQ(test, bb_pools_lost(r), 3ULL);
+	mutex_unlock(&r->lock);
 	KUNIT_EXPECT_EQ(test, r->pools[3].members, 0U);
 	a = bb_test_file(test);
 	KUNIT_ASSERT_EQ(test, bb_test_attach_pool(a, nm, 3), 0);
@@ -2138,6 +2143,15 @@ static void bb_pool_leave_counts_lost(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pg->done, 0ULL);
 	bb_test_release(a);
 	KUNIT_EXPECT_EQ(test, r->pools[3].lost, 3ULL);
+	/* A scribbled count is overwritten from the kernel's, not added to. */
+	a = bb_test_file(test);
+	KUNIT_ASSERT_EQ(test, bb_test_attach_pool(a, nm, 3), 0);
+	pg = (struct bb_consumer_page *)bb_consumer_seq(&r->view,
+							  a->consumer_id);
+	pg->held = pg->seq + 1;
+	WRITE_ONCE(r->pools[3].lost, 999);
+	bb_test_release(a);
+	KUNIT_EXPECT_EQ(test, r->pools[3].lost, 4ULL);
 }
 
 /*

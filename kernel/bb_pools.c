@@ -76,11 +76,23 @@ void bb_pool_leave(struct bb_ring *r, u32 pool, u64 lost)
 	lockdep_assert_held(&r->lock);
 	if (WARN_ON_ONCE(!r->pool_members[pool]))
 		return;
+	/* The page is the workers' to scribble on: count here, mirror it. */
 	if (lost) {
-		atomic64_add(lost, &r->pool_lost);
-		/* Only the kernel adds here; under r->lock, so no race. */
-		WRITE_ONCE(e->lost, READ_ONCE(e->lost) + lost);
+		r->pool_lost[pool] += lost;
+		WRITE_ONCE(e->lost, r->pool_lost[pool]);
 	}
 	/* Nothing is published with it: a count only, as a plain store. */
 	WRITE_ONCE(e->members, --r->pool_members[pool]);
+}
+
+/* Events lost by every pool of the ring, for STATS (r->lock held). */
+u64 bb_pools_lost(const struct bb_ring *r)
+{
+	u64 lost = 0;
+	u32 pool;
+
+	lockdep_assert_held(&r->lock);
+	for (pool = 0; pool < BB_MAX_POOLS; pool++)
+		lost += r->pool_lost[pool];
+	return lost;
 }

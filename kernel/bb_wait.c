@@ -158,18 +158,20 @@ static void bb_ipi_barrier(void *unused)
 }
 
 /*
- * After announcing, before re-checking (BB_FEAT_SLEEPER_BARRIER): a full
- * barrier on every CPU, so that a mover that only has a compiler barrier
- * between its store and its load of our counter (bb_mover_barrier()) has
- * either loaded after this, seeing the counter, or has its store drained
- * by this, so our re-check sees it. A context switch is a full barrier
- * too, which covers movers not running now. Sleeps are rare under load
- * (a few per ten thousand events), so the interrupts are too. Interrupts
- * must be enabled: on_each_cpu() waits for the other CPUs.
+ * After announcing, before re-checking, on rings with
+ * BB_FEAT_SLEEPER_BARRIER: a full barrier on every CPU, so that a mover
+ * that only has a compiler barrier between its store and its load of our
+ * counter (bb_mover_barrier()) has either loaded after this, seeing the
+ * counter, or has its store drained by this, so our re-check sees it. A
+ * context switch is a full barrier too, which covers movers not running
+ * now. Sleeps are rare under load (a few per ten thousand events), so
+ * the interrupts are too. Interrupts must be enabled: on_each_cpu()
+ * waits for the other CPUs.
  */
-static void bb_barrier_movers(void)
+static void bb_barrier_movers(const struct bb_ring *r)
 {
-	on_each_cpu(bb_ipi_barrier, NULL, 1);
+	if (r->sleeper_barrier)
+		on_each_cpu(bb_ipi_barrier, NULL, 1);
 }
 
 static void bb_unannounce(struct bb_announce *an)
@@ -296,8 +298,7 @@ int bb_wait(struct bb_file *bf, u64 seq, const ktime_t *deadline,
 		__add_wait_queue(wq, &w.wq);
 		bb_announce(r, w.role, w.id, w.seq, &an);
 		spin_unlock_irqrestore(&wq->lock, flags);
-		if (r->sleeper_barrier)
-			bb_barrier_movers();
+		bb_barrier_movers(r);
 		ret = bb_wait_announced(&w, &an, deadline);
 		__set_current_state(TASK_RUNNING);
 		remove_wait_queue(wq, &w.wq);
@@ -388,8 +389,7 @@ __poll_t bb_poll(struct file *file, struct poll_table_struct *pt)
 		bb_announce(r, bf->role, bf->consumer_id, U64_MAX,
 			    &bf->poll_announce);
 		/* poll_lock leaves interrupts on: the IPIs can be waited for. */
-		if (r->sleeper_barrier)
-			bb_barrier_movers();
+		bb_barrier_movers(r);
 		/* Re-check after the barriers. */
 		mask = bb_poll_mask(r, bf);
 		if (mask)
