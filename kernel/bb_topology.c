@@ -51,8 +51,13 @@ void bb_topology_begin(struct bb_ring *r)
 	lockdep_assert_held(&r->lock);
 	preempt_disable();
 	WRITE_ONCE(h->topo_seq, h->topo_seq + 1);
-	/* Pairs with the first smp_load_acquire() in bb_gating_min(). */
-	smp_wmb();
+	/*
+	 * Odd before the entries change: pairs with the first
+	 * smp_load_acquire() in bb_gating_min(). A full barrier, as the
+	 * attach that follows reads the claim frontier: pairs with the one
+	 * before a producer's gating snapshot in bb_has_room().
+	 */
+	smp_mb();
 }
 
 /* Mirror the kernel's graph into the header and close the change. */

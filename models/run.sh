@@ -66,6 +66,11 @@ runs=(
 	"wakeup_join_sb       wakeup.pml          pass -DNC=3 -DK=3 -DN=2 -DNO_HALT -DSLEEPER_BARRIER"
 	"wakeup_join_sb_noipi wakeup.pml          fail -DNC=3 -DK=3 -DN=2 -DNO_HALT -DSLEEPER_BARRIER -DNO_IPI"
 	"wakeup_join_halt_sb  wakeup.pml          pass -DNC=3 -DK=1 -DN=1 -DSLEEPER_BARRIER"
+	# A consumer joining a running ring: the producer fences before its
+	# gating snapshot, the attacher between topo_seq and the frontier.
+	"attach               attach.pml          pass -"
+	"attach_nosnapfence   attach.pml          fail -DNO_SNAPSHOT_FENCE"
+	"attach_noattachfence attach.pml          fail -DNO_ATTACH_FENCE"
 )
 
 report() {

@@ -24,6 +24,15 @@ static inline bool bb_has_room(const struct bb_view *v,
 {
 	if (bb_likely(end <= pc->gating + v->size))
 		return true;
+	/*
+	 * Our last store of the claim frontier before the snapshot: pairs
+	 * with the full barrier between opening a topology change and
+	 * reading the frontier (bb_topology_begin(), bb_mem_topo_begin()).
+	 * Either the snapshot sees the change (and retries, then includes
+	 * the new consumer) or the attacher sees a frontier at or past
+	 * the bound used here, which it starts the consumer at.
+	 */
+	bb_full_barrier();
 	pc->gating = bb_gating_min(v, frontier);
 	return end <= pc->gating + v->size;
 }

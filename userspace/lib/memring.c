@@ -192,9 +192,11 @@ static __u32 bb_mem_topo_begin(struct bb_ring_header *h)
 	bb_store(&h->topo_seq, seq + 1);
 	/*
 	 * Odd before any entry changes: pairs with the acquire loads of the
-	 * entries and of topo_seq in bb_gating_min().
+	 * entries and of topo_seq in bb_gating_min(). A full barrier, as an
+	 * attach then reads the claim frontier: pairs with the one before a
+	 * producer's gating snapshot in bb_has_room().
 	 */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	bb_full_barrier();
 	return seq;
 }
 
@@ -262,7 +264,13 @@ static int bb_mem_add_consumer(struct bb_memring *m, struct bb_attach *a)
 	} else if (m->active & (1ULL << id)) {
 		return -EBUSY;
 	}
-	/* Start at the claim frontier or at the slowest dependency. */
+	/*
+	 * Start at the claim frontier or at the slowest dependency, read
+	 * inside the change: a producer's gating snapshot taken before it
+	 * opened used a bound at or behind the frontier read here (see
+	 * bb_has_room()), so it cannot overwrite what this consumer reads.
+	 */
+	topo = bb_mem_topo_begin(h);
 	start = bb_load(&m->prod->claim);
 	for (d = deps; d; d &= d - 1) {
 		seq = bb_load_acquire(bb_mem_seq(m, bb_ctz64(d)));
@@ -271,7 +279,6 @@ static int bb_mem_add_consumer(struct bb_memring *m, struct bb_attach *a)
 	}
 	/* Published by the topo_seq release, before anyone gates on it. */
 	bb_store(bb_mem_seq(m, id), start);
-	topo = bb_mem_topo_begin(h);
 	bb_store(&h->consumers[id].deps, deps);
 	m->active |= 1ULL << id;
 	bb_mem_topo_end(m, topo);
