@@ -10,6 +10,9 @@
 
 #include "internal.h"
 
+/* Two cache lines: the unit adjacent-line prefetchers move. */
+#define BB_HANDLE_ALIGN	128
+
 enum { MAP_HDR, MAP_PROD, MAP_CONS, MAP_SELF, MAP_SLOTS, MAP_POOLS };
 
 /* Are the regions large enough for everything the view will index? */
@@ -193,6 +196,21 @@ static void bb_detach_any(struct bb_part *p, __u32 role, __u32 id)
 		bb_part_detach(p);
 }
 
+/*
+ * A zeroed handle on cache lines of its own: its hot fields are written
+ * on every claim or batch, and must not share a line (or the adjacent
+ * line a prefetcher pulls with it) with another thread's handle.
+ */
+static void *bb_handle_alloc(size_t size)
+{
+	size_t rounded = (size + BB_HANDLE_ALIGN - 1) & ~(BB_HANDLE_ALIGN - 1);
+	void *h = aligned_alloc(BB_HANDLE_ALIGN, rounded);
+
+	if (h)
+		memset(h, 0, rounded);
+	return h;
+}
+
 int badbatch_producer_attach(struct badbatch *ring,
 			     const struct badbatch_producer_config *cfg,
 			     struct badbatch_producer **pp)
@@ -205,7 +223,7 @@ int badbatch_producer_attach(struct badbatch *ring,
 
 	if (!ring || !pp)
 		return -EINVAL;
-	p = calloc(1, sizeof(*p));
+	p = bb_handle_alloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	memset(&a, 0, sizeof(a));
@@ -261,7 +279,7 @@ int bb_consumer_new(struct badbatch *ring,
 		cfg = &defaults;
 	if (cfg->want_id && cfg->id >= BB_MAX_CONSUMERS)
 		return -EINVAL;
-	c = calloc(1, sizeof(*c));
+	c = bb_handle_alloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	memset(&a, 0, sizeof(a));

@@ -32,20 +32,63 @@ static inline int bb_claim_now(struct badbatch_producer *p, __u32 n,
 	return rc;
 }
 
-int badbatch_try_claim(struct badbatch_producer *p, uint32_t n,
-		       uint64_t *seq)
+/*
+ * The fast path of a single producer: the room is known from the cached
+ * gating minimum, so the claim is three stores to memory of its own (the
+ * frontier's line is only read by observers). Kept free of calls, so the
+ * hot loop does not spill registers to the stack: every store counts when
+ * the cursor's line is away at the consumer and stores drain in order.
+ */
+static inline bool bb_claim_single_fast(struct badbatch_producer *p,
+					__u32 n, __u64 *lo)
 {
-	__u64 lo;
-	int rc;
+	const struct bb_view *v = &p->part.view;
+	__u64 cur = p->pc.next, end = cur + n;
 
+	if (bb_unlikely(v->multi || bb_bad_count(v, n) ||
+			end > p->pc.gating + v->size ||
+			bb_part_halted(&p->part)))
+		return false;
+	/* Only observers read it: no ordering needed. */
+	bb_store(&v->prod->claim, end);
+	p->pc.next = end;
+	p->claim_end = end;
+	*lo = cur;
+	return true;
+}
+
+static int bb_try_claim_checked(struct badbatch_producer *p, __u32 n,
+				__u64 *lo)
+{
 	if (bb_unlikely(bb_bad_count(&p->part.view, n)))
 		return -EINVAL;
 	if (bb_unlikely(bb_part_halted(&p->part)))
 		return -ESHUTDOWN;
-	rc = bb_claim_now(p, n, &lo);
+	return bb_claim_now(p, n, lo);
+}
+
+/* Out of line, so the fast path's caller keeps nothing on the stack. */
+static __attribute__((noinline)) int bb_try_claim_slow(
+	struct badbatch_producer *p, __u32 n, uint64_t *seq)
+{
+	__u64 lo;
+	int rc = bb_try_claim_checked(p, n, &lo);
+
 	if (!rc)
 		*seq = lo;
 	return rc;
+}
+
+int badbatch_try_claim(struct badbatch_producer *p, uint32_t n,
+		       uint64_t *seq)
+{
+	__u64 lo;
+
+	if (bb_likely(bb_claim_single_fast(p, n, &lo))) {
+		*seq = lo;
+		return 0;
+	}
+	return bb_try_claim_slow(p, n, seq);
 }
 
 /*
@@ -123,17 +166,29 @@ static int bb_claim_wait(struct badbatch_producer *p, __u32 n, __u64 *lo,
 	}
 }
 
-int badbatch_claim(struct badbatch_producer *p, uint32_t n, uint64_t *seq)
+/* Claim now if possible, else wait with the producer's strategy. */
+static __attribute__((noinline)) int bb_claim_slow(struct badbatch_producer *p,
+						   __u32 n, uint64_t *seq)
 {
-	int rc = badbatch_try_claim(p, n, seq);
 	__u64 lo;
+	int rc = bb_try_claim_checked(p, n, &lo);
 
-	if (bb_likely(rc != -EAGAIN && rc != -EBUSY))
-		return rc;
-	rc = bb_claim_wait(p, n, &lo, rc);
+	if (rc == -EAGAIN || rc == -EBUSY)
+		rc = bb_claim_wait(p, n, &lo, rc);
 	if (!rc)
 		*seq = lo;
 	return rc;
+}
+
+int badbatch_claim(struct badbatch_producer *p, uint32_t n, uint64_t *seq)
+{
+	__u64 lo;
+
+	if (bb_likely(bb_claim_single_fast(p, n, &lo))) {
+		*seq = lo;
+		return 0;
+	}
+	return bb_claim_slow(p, n, seq);
 }
 
 uint64_t badbatch_remaining(struct badbatch_producer *p)
@@ -148,7 +203,9 @@ void *badbatch_slot(const struct badbatch_producer *p, uint64_t seq)
 	return bb_slot(&p->part.view, seq);
 }
 
-int badbatch_publish(struct badbatch_producer *p, uint64_t seq, uint32_t n)
+/* Publish [seq, end): every case but a single producer's next run. */
+static __attribute__((noinline)) int bb_publish_slow(
+	struct badbatch_producer *p, __u64 seq, __u32 n)
 {
 	const struct bb_view *v = &p->part.view;
 	__u64 end = seq + n;
@@ -177,4 +234,26 @@ int badbatch_publish(struct badbatch_producer *p, uint64_t seq, uint32_t n)
 	if (p->part.fd >= 0 && bb_consumers_need_wake(v))
 		return bb_sys_wake(p->part.fd, BB_WAKE_CONSUMERS);
 	return 0;
+}
+
+int badbatch_publish(struct badbatch_producer *p, uint64_t seq, uint32_t n)
+{
+	const struct bb_view *v = &p->part.view;
+	__u64 end = seq + n;
+
+	/*
+	 * A single producer publishing the run right after its last one:
+	 * the checks of bb_publish_slow() reduce to these (end cannot wrap
+	 * past seq, which is the cursor).
+	 */
+	if (bb_unlikely(v->multi || seq != p->published || bb_bad_count(v, n) ||
+			end > p->claim_end || p->claim_end - seq > v->size))
+		return bb_publish_slow(p, seq, n);
+	p->published = end;
+	/* Pairs with the acquire in bb_published_limit(), as bb_publish(). */
+	bb_store_release(&v->prod->cursor, end);
+	/* No kernel, no sleeper: a memory ring skips the full barrier. */
+	if (bb_likely(p->part.fd < 0 || !bb_consumers_need_wake(v)))
+		return 0;
+	return bb_sys_wake(p->part.fd, BB_WAKE_CONSUMERS);
 }
