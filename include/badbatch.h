@@ -176,6 +176,18 @@ struct badbatch_failure {
 typedef int (*badbatch_handler_fn)(void *ctx, void *event, uint64_t seq,
 				   bool end_of_batch);
 
+/*
+ * Consumer callback for badbatch_consume_runs(): n readable events, seq to
+ * seq + n - 1, lying back to back in memory from first (event seq + i at
+ * (char *)first + i * slot_size). end_of_batch is true for the last run
+ * of the batch. Return how many of the n it took: n (or more) for all of
+ * them; fewer stops the batch there, the rest staying unconsumed; a
+ * negative value takes none of the run and is returned by
+ * badbatch_consume_runs().
+ */
+typedef int (*badbatch_run_fn)(void *ctx, void *first, uint64_t seq,
+			       uint32_t n, bool end_of_batch);
+
 /* ---- Rings ------------------------------------------------------------ */
 
 /*
@@ -341,6 +353,9 @@ BADBATCH_API uint64_t badbatch_remaining(struct badbatch_producer *p);
 /*
  * badbatch_slot() - the slot of claimed event seq, slot_size bytes, to
  * fill before publishing. The pointer stays valid while p is attached.
+ * Slots of consecutive events lie back to back in memory except where
+ * the ring wraps (seq a multiple of slot_count): a batch can be filled
+ * by stepping slot_size bytes, asking again at the wrap.
  */
 BADBATCH_API void *badbatch_slot(const struct badbatch_producer *p,
 				 uint64_t seq);
@@ -468,6 +483,27 @@ BADBATCH_API int badbatch_advance(struct badbatch_consumer *c, uint64_t seq);
 BADBATCH_API int badbatch_consume(struct badbatch_consumer *c,
 				  badbatch_handler_fn fn, void *ctx,
 				  uint32_t max_batch);
+
+/**
+ * badbatch_consume_runs() - badbatch_consume() a run of events at a time.
+ * @c: the consumer.
+ * @fn: called for each run of events that lie back to back in memory.
+ * @ctx: passed to fn.
+ * @max_batch: events per batch at most; 0 = the consumer's max_batch.
+ *
+ * For handlers that work on many events at once (copy them out, sum
+ * them, write them to a socket): one call per run instead of one per
+ * event. A batch splits into runs only where the ring wraps around and
+ * around abandoned events, which are skipped and counted as with
+ * badbatch_consume(). The consumer advances past what fn took.
+ *
+ * Return: the number of events fn took, fn's negative value, a
+ * badbatch_wait_for() error, or the wakeup error of badbatch_advance()
+ * (the events fn took are consumed nonetheless).
+ */
+BADBATCH_API int badbatch_consume_runs(struct badbatch_consumer *c,
+				       badbatch_run_fn fn, void *ctx,
+				       uint32_t max_batch);
 
 /* badbatch_consumer_abandoned() - abandoned events badbatch_consume() skipped. */
 BADBATCH_API uint64_t

@@ -186,6 +186,68 @@ int badbatch_advance(struct badbatch_consumer *c, uint64_t seq)
 	return 0;
 }
 
+/* How many events ahead to prefetch: about eight cache lines. */
+static inline __u64 bb_prefetch_ahead(__u32 slot_size)
+{
+	return slot_size >= 512 ? 1 : 512 / slot_size;
+}
+
+/*
+ * Hand [lo, limit) of a single-producer ring to fn: nothing is ever
+ * abandoned there. The geometry sits in locals, since fn may write any
+ * memory as far as the compiler knows and would force reloads. Return:
+ * events handed over, or fn's negative value with *stop where it stopped.
+ */
+static int bb_hand_out_all(const struct bb_view *v, __u64 lo, __u64 limit,
+			   badbatch_handler_fn fn, void *ctx, __u64 *stop)
+{
+	unsigned char *slots = v->slots;
+	__u64 mask = v->mask, last = limit - 1, seq;
+	__u32 slot_size = v->slot_size;
+	__u64 ahead = bb_prefetch_ahead(slot_size);
+	int rc;
+
+	for (seq = lo; seq < limit; seq++) {
+		if (seq + ahead < limit)
+			__builtin_prefetch(slots + ((seq + ahead) & mask) *
+					   slot_size, 0, 3);
+		rc = fn(ctx, slots + (seq & mask) * slot_size, seq,
+			seq == last);
+		if (bb_unlikely(rc < 0)) {
+			*stop = seq;
+			return rc;
+		}
+	}
+	return (int)(limit - lo);
+}
+
+/* As bb_hand_out_all(), skipping events a dead producer abandoned. */
+static int bb_hand_out_multi(struct badbatch_consumer *c, __u64 lo,
+			     __u64 limit, badbatch_handler_fn fn, void *ctx,
+			     __u64 *stop)
+{
+	const struct bb_view *v = &c->part.view;
+	__u64 last = limit - 1, seq;
+	int handled = 0, rc;
+
+	/* end_of_batch goes to the last event that is not abandoned. */
+	while (last > lo && bb_is_abandoned(v, last))
+		last--;
+	for (seq = lo; seq < limit; seq++) {
+		if (bb_unlikely(bb_is_abandoned(v, seq))) {
+			c->abandoned++;
+			continue;
+		}
+		rc = fn(ctx, bb_slot(v, seq), seq, seq == last);
+		if (bb_unlikely(rc < 0)) {
+			*stop = seq;
+			return rc;
+		}
+		handled++;
+	}
+	return handled;
+}
+
 /*
  * Hand [c->seq, limit) to fn, skipping abandoned events, then advance past
  * what fn took. Return: events handed over, fn's negative value, or the
@@ -194,28 +256,17 @@ int badbatch_advance(struct badbatch_consumer *c, uint64_t seq)
 int bb_consumer_hand_out(struct badbatch_consumer *c, __u64 limit,
 			 badbatch_handler_fn fn, void *ctx)
 {
-	const struct bb_view *v = &c->part.view;
-	__u64 lo = c->seq, last, seq;
-	int handled = 0, rc;
+	__u64 stop = limit;
+	int handled, rc;
 
-	/* end_of_batch goes to the last event that is not abandoned. */
-	last = limit - 1;
-	if (v->multi)
-		while (last > lo && bb_is_abandoned(v, last))
-			last--;
-	for (seq = lo; seq < limit; seq++) {
-		if (v->multi && bb_unlikely(bb_is_abandoned(v, seq))) {
-			c->abandoned++;
-			continue;
-		}
-		rc = fn(ctx, bb_slot(v, seq), seq, seq == last);
-		if (bb_unlikely(rc < 0)) {
-			badbatch_advance(c, seq);
-			return rc;
-		}
-		handled++;
-	}
-	rc = badbatch_advance(c, limit);
+	if (c->part.view.multi)
+		handled = bb_hand_out_multi(c, c->seq, limit, fn, ctx, &stop);
+	else
+		handled = bb_hand_out_all(&c->part.view, c->seq, limit, fn,
+					  ctx, &stop);
+	rc = badbatch_advance(c, stop);
+	if (bb_unlikely(handled < 0))
+		return handled;
 	return rc ? rc : handled;
 }
 
@@ -231,4 +282,73 @@ int badbatch_consume(struct badbatch_consumer *c, badbatch_handler_fn fn,
 	if (rc)
 		return rc;
 	return bb_consumer_hand_out(c, limit, fn, ctx);
+}
+
+/*
+ * The end of the run starting at seq (not abandoned): where the ring
+ * wraps, the limit, or the next abandoned event, whichever comes first.
+ */
+static __u64 bb_run_end(const struct bb_view *v, __u64 seq, __u64 limit)
+{
+	__u64 wrap = (seq | v->mask) + 1, end = limit < wrap ? limit : wrap;
+
+	if (v->multi)
+		for (wrap = seq + 1; wrap < end; wrap++)
+			if (bb_is_abandoned(v, wrap))
+				return wrap;
+	return end;
+}
+
+/* Hand [c->seq, limit) to fn a run at a time; *stop: where fn stopped. */
+static int bb_hand_out_runs(struct badbatch_consumer *c, __u64 limit,
+			    badbatch_run_fn fn, void *ctx, __u64 *stop)
+{
+	const struct bb_view *v = &c->part.view;
+	__u64 seq = c->seq, last = limit - 1, end;
+	int taken = 0, rc;
+
+	while (last > seq && bb_is_abandoned(v, last))
+		last--;
+	while (seq < limit) {
+		if (bb_unlikely(bb_is_abandoned(v, seq))) {
+			c->abandoned++;
+			seq++;
+			continue;
+		}
+		end = bb_run_end(v, seq, limit);
+		rc = fn(ctx, bb_slot(v, seq), seq, (__u32)(end - seq),
+			end > last);
+		if (bb_unlikely(rc < 0)) {
+			*stop = seq;
+			return rc;
+		}
+		if (bb_unlikely((__u64)rc < end - seq)) {
+			*stop = seq + (__u64)rc;
+			return taken + rc;
+		}
+		taken += (int)(end - seq);
+		seq = end;
+	}
+	*stop = limit;
+	return taken;
+}
+
+int badbatch_consume_runs(struct badbatch_consumer *c, badbatch_run_fn fn,
+			  void *ctx, uint32_t max_batch)
+{
+	__u64 limit, stop;
+	int taken, rc;
+
+	if (!fn)
+		return -EINVAL;
+	if (!max_batch)
+		max_batch = c->max_batch;
+	rc = bb_consumer_readable(c, max_batch, &limit, true);
+	if (rc)
+		return rc;
+	taken = bb_hand_out_runs(c, limit, fn, ctx, &stop);
+	rc = badbatch_advance(c, stop);
+	if (taken < 0)
+		return taken;
+	return rc ? rc : taken;
 }
