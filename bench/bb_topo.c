@@ -8,7 +8,13 @@
  * from the start signal to the last consumer seeing the last event.
  *
  *   bb-topo -t TOPO [-m mem|kernel] [-x thread|proc] [-w WAIT] [-s SIZE]
- *           [-R SLOTS] [-b BATCH] [-p fast|ioctl|rw] [-n EVENTS] [-r REPS]
+ *           [-R SLOTS] [-b BATCH] [-p fast|ioctl|rw] [-c event|run]
+ *           [-n EVENTS] [-r REPS]
+ *
+ * -c run: consumers take a run of events back to back per call
+ * (badbatch_consume_runs), the C counterpart of a handler the JIT
+ * inlines into LMAX's batch loop; -c event (default) calls the handler
+ * once per event.
  *
  * -p ioctl: the producer claims and publishes through BB_IOC_CLAIM and
  * BB_IOC_PUBLISH (kernel-mediated), consumers as usual; -p rw: the
@@ -34,7 +40,7 @@ static const char *const topo_names[] = {
 
 struct run {
 	enum topo topo;
-	const char *where, *path, *xproc, *waitname;
+	const char *where, *path, *xproc, *waitname, *handler;
 	enum badbatch_wait wait;
 	uint32_t size, slots, batch;
 	uint64_t events;
@@ -72,6 +78,23 @@ static int on_event(void *ctx, void *ev, uint64_t seq, bool eob)
 	return 0;
 }
 
+/* The same work as on_event(), a run of events back to back at a time. */
+static int on_run(void *ctx, void *first, uint64_t seq, uint32_t n, bool eob)
+{
+	struct csum *s = ctx;
+	const uint64_t *w = first;
+	uint64_t sum = s->sum;
+	uint32_t k;
+
+	for (k = 0; k < n; k++, w += s->words) {
+		sum += w[0];
+		if (s->words > 1)
+			sum += w[s->words - 1];
+	}
+	s->sum = sum;
+	return (int)n;
+}
+
 static void consumer(void *arg, int i)
 {
 	struct run *r = arg;
@@ -104,8 +127,11 @@ static void consumer(void *arg, int i)
 			got += (uint64_t)n / r->size;
 		}
 	} else {
+		bool runs = !strcmp(r->handler, "run");
+
 		while (badbatch_consumer_seq(c) < r->events) {
-			rc = badbatch_consume(c, on_event, &s, 0);
+			rc = runs ? badbatch_consume_runs(c, on_run, &s, 0) :
+				    badbatch_consume(c, on_event, &s, 0);
 			if (rc < 0)
 				bench_die("consume: %s", strerror(-rc));
 		}
@@ -176,11 +202,18 @@ static void producer(void *arg, int idx)
 	} else {
 		while (i < n) {
 			b = (uint32_t)(n - i < r->batch ? n - i : r->batch);
+			unsigned char *slot;
+
 			rc = badbatch_claim(p, b, &seq);
 			if (rc)
 				bench_die("claim: %s", strerror(-rc));
-			for (k = 0; k < b; k++)
-				fill(r, badbatch_slot(p, seq + k), i + k);
+			/* Slots lie back to back until the ring wraps. */
+			slot = badbatch_slot(p, seq);
+			for (k = 0; k < b; k++, slot += r->size) {
+				if (k && !((seq + k) & (r->slots - 1)))
+					slot = badbatch_slot(p, seq + k);
+				fill(r, slot, i + k);
+			}
 			rc = badbatch_publish(p, seq, b);
 			if (rc)
 				bench_die("publish: %s", strerror(-rc));
@@ -195,7 +228,7 @@ static void usage(void)
 	fprintf(stderr, "usage: bb-topo -t unicast|pipeline|sequencer|"
 		"multicast|diamond [-m mem|kernel] [-x thread|proc] [-w WAIT]\n"
 		"       [-s SIZE] [-R SLOTS] [-b BATCH] [-p fast|ioctl|rw] "
-		"[-n EVENTS] [-r REPS]\n");
+		"[-c event|run] [-n EVENTS] [-r REPS]\n");
 	exit(2);
 }
 
@@ -210,11 +243,12 @@ int main(int argc, char **argv)
 	r->xproc = "thread";
 	r->path = "fast";
 	r->waitname = "yield";
+	r->handler = "event";
 	r->size = 8;
 	r->slots = 65536;
 	r->batch = 1;
 	r->events = 10000000;
-	while ((opt = getopt(argc, argv, "t:m:x:w:s:R:b:p:n:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:m:x:w:s:R:b:p:c:n:r:")) != -1) {
 		switch (opt) {
 		case 't':
 			for (i = 0; i < 5 && strcmp(optarg, topo_names[i]); i++)
@@ -230,6 +264,7 @@ int main(int argc, char **argv)
 		case 'R': r->slots = (uint32_t)atoi(optarg); break;
 		case 'b': r->batch = (uint32_t)atoi(optarg); break;
 		case 'p': r->path = optarg; break;
+		case 'c': r->handler = optarg; break;
 		case 'n': r->events = strtoull(optarg, NULL, 0); break;
 		case 'r': reps = atoi(optarg); break;
 		default: usage();
@@ -246,14 +281,16 @@ int main(int argc, char **argv)
 	r->ncons = r->topo == UNICAST || r->topo == SEQUENCER ? 1 : 3;
 	r->events -= r->events % (uint64_t)r->nprod;
 	memset(r->payload, 0xa5, sizeof(r->payload));
+	if (strcmp(r->handler, "event") && strcmp(r->handler, "run"))
+		usage();
 	if (strcmp(r->path, "fast") && strcmp(r->where, "kernel"))
 		bench_die("-p %s needs a kernel ring", r->path);
 	snprintf(params, sizeof(params),
 		 "\"topology\":\"%s\",\"ring\":\"%s\",\"mode\":\"%s\","
 		 "\"wait\":\"%s\",\"size\":%u,\"slots\":%u,\"batch\":%u,"
-		 "\"path\":\"%s\",\"events\":%llu",
+		 "\"path\":\"%s\",\"handler\":\"%s\",\"events\":%llu",
 		 topo_names[r->topo], r->where, r->xproc, r->waitname,
-		 r->size, r->slots, r->batch, r->path,
+		 r->size, r->slots, r->batch, r->path, r->handler,
 		 (unsigned long long)r->events);
 
 	for (rep = 0; rep < reps; rep++) {

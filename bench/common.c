@@ -217,7 +217,7 @@ void bench_emit_latency(const char *suite, const char *impl,
 	bench_emit(suite, impl, params, "mean", n ? sum / (double)n : 0, "ns");
 }
 
-void bench_sleep_until(uint64_t t, bool spin)
+uint64_t bench_sleep_until(uint64_t t, bool spin)
 {
 	uint64_t now = bench_now_ns();
 
@@ -230,7 +230,8 @@ void bench_sleep_until(uint64_t t, bool spin)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 	}
 	if (!spin)
-		return;
-	while (bench_now_ns() < t)
+		return now;
+	while ((now = bench_now_ns()) < t)
 		bench_relax();
+	return now;
 }

@@ -126,7 +126,11 @@ static inline uint64_t bench_rand(uint64_t *s)
 	return *s = x;
 }
 
-/* Sleep until absolute CLOCK_MONOTONIC time t (ns), then spin the rest. */
-void bench_sleep_until(uint64_t t, bool spin);
+/*
+ * Sleep until absolute CLOCK_MONOTONIC time t (ns), then spin the rest
+ * (spin) and return the clock read that ended the spin: a sender can
+ * stamp its event with it instead of reading the clock once more.
+ */
+uint64_t bench_sleep_until(uint64_t t, bool spin);
 
 #endif /* BENCH_COMMON_H */

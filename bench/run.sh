@@ -135,6 +135,13 @@ throughput_native() {
 				java_topo "$t" yield 8 65536 "$b" "$N_TPUT"
 		done
 	done
+	# Run handlers (badbatch_consume_runs): what a C consumer writes
+	# where a JIT would inline LMAX's per-event handler.
+	for b in 1 10; do
+		step "throughput: badbatch mem unicast yield batch $b, run handler" \
+			"$B/bb_topo" -m mem -t unicast -w yield -b "$b" -c run \
+			-n "$N_TPUT" -r "$REPS"
+	done
 	for b in 1 10; do
 		step "throughput: badbatch mem unicast spin batch $b" \
 			"$B/bb_topo" -m mem -t unicast -w spin -b "$b" -n "$N_TPUT" -r "$REPS"
