@@ -504,7 +504,7 @@ static int sub_threads(void *arg)
 	}
 	T_EQ(r[0].bad_affinity, 0, "pinned stage: affinity is CPU 1 alone");
 	T_EQ(r[0].wrong_cpu, 0, "pinned stage: sched_getcpu() == 1 on every event");
-	T_OK(!ttask_named("bbt-alpha"), "its thread is gone after shutdown");
+	T_OK(ttask_gone("bbt-alpha", 2000), "its thread is gone after shutdown");
 	badbatch_topology_destroy(t);
 	badbatch_close(ring);
 	return 0;

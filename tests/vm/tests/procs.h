@@ -506,6 +506,24 @@ static inline bool ttask_named(const char *name)
 	return found;
 }
 
+/*
+ * Wait up to timeout_ms for no task named name: pthread_join() returns
+ * once the thread cleared its tid, a moment before the kernel releases
+ * its task and /proc/self/task forgets it (long enough to see under a
+ * KCSAN kernel in TCG).
+ */
+static inline bool ttask_gone(const char *name, unsigned int timeout_ms)
+{
+	uint64_t end = t_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+
+	while (ttask_named(name)) {
+		if (t_now_ns() > end)
+			return false;
+		t_sleep_ms(1);
+	}
+	return true;
+}
+
 /* Wait until this process has at most n tasks; the count at the end. */
 static inline int ttasks_settle(int n, unsigned int timeout_ms)
 {
