@@ -311,7 +311,7 @@ struct bb_ring_header {
 /*
  * The producers' page, followed (multi-producer) by avail[slot_count].
  * cursor and claim do not start the page: with the cursor at offset 0
- * (ABI 1) the native benchmarks ran 1.4-2.7x slower (bench/FINDINGS.md),
+ * (ABI 1) the native benchmarks ran 1.3-2.8x slower (bench/FINDINGS.md),
  * and they stay clear of the header's status (64) and need-wakeup
  * counters (128), which a producer loads right after storing them.
  */
