@@ -6,6 +6,7 @@
 #include <badbatch.h>
 
 #include "harness.h"
+#include "internal.h"
 
 /* A test event: 32 bytes, its sequence stamp and a checkable payload. */
 struct lev {
@@ -72,6 +73,12 @@ mem_consumer(struct badbatch *ring, uint64_t deps,
 
 	CHECK_EQ(badbatch_consumer_attach(ring, &cfg, &c), 0);
 	return c;
+}
+
+/* What the kernel stores for the slot of a producer that died. */
+static inline void lev_abandon(struct badbatch_producer *p, uint64_t seq)
+{
+	bb_publish_abandoned(&p->part.view, seq, 1);
 }
 
 #endif /* _BADBATCH_UNIT_LIBUTIL_H */

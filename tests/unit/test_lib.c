@@ -299,15 +299,6 @@ TEST(lib_halt_gives_up_on_stranded_events)
 	badbatch_close(ring);
 }
 
-/* What the kernel stores for the slots of a producer that died. */
-static void abandon(struct badbatch_producer *p, uint64_t seq)
-{
-	const struct bb_view *v = &p->part.view;
-
-	bb_store_release(&v->avail[seq & v->mask],
-			 bb_avail_round(v, seq) | BB_AVAIL_ABANDONED);
-}
-
 TEST(lib_abandoned_skipped)
 {
 	struct badbatch *ring = mem_ring(8, 32, BADBATCH_MULTI_PRODUCER, 0);
@@ -320,9 +311,9 @@ TEST(lib_abandoned_skipped)
 	lev_fill(badbatch_slot(p, 0), 0, 0, 0);
 	lev_fill(badbatch_slot(p, 2), 2, 0, 1);
 	CHECK_EQ(badbatch_publish(p, 0, 1), 0);
-	abandon(p, 1);
+	lev_abandon(p, 1);
 	CHECK_EQ(badbatch_publish(p, 2, 1), 0);
-	abandon(p, 3);
+	lev_abandon(p, 3);
 	CHECK_EQ(badbatch_wait_for(c, &limit), 0);
 	CHECK_EQ(limit, 4);
 	CHECK(!badbatch_is_abandoned(c, 0));
@@ -342,8 +333,8 @@ TEST(lib_abandoned_skipped)
 
 	/* A batch that is all abandoned: nothing handed over, moved past. */
 	CHECK_EQ(badbatch_claim(p, 2, &seq), 0);
-	abandon(p, 4);
-	abandon(p, 5);
+	lev_abandon(p, 4);
+	lev_abandon(p, 5);
 	CHECK_EQ(badbatch_consume(c, rec_handler, &r, 0), 0);
 	CHECK_EQ(r.n, 2);
 	CHECK_EQ(badbatch_consumer_abandoned(c), 4);

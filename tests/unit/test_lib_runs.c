@@ -159,15 +159,6 @@ TEST(lib_runs_partial_and_failure)
 	badbatch_close(ring);
 }
 
-/* What the kernel stores for the slots of a producer that died. */
-static void abandon(struct badbatch_producer *p, uint64_t seq)
-{
-	const struct bb_view *v = &p->part.view;
-
-	bb_store_release(&v->avail[seq & v->mask],
-			 bb_avail_round(v, seq) | BB_AVAIL_ABANDONED);
-}
-
 TEST(lib_runs_skip_abandoned)
 {
 	struct badbatch *ring = mem_ring(8, 32, BADBATCH_MULTI_PRODUCER, 0);
@@ -182,7 +173,7 @@ TEST(lib_runs_skip_abandoned)
 		lev_fill(badbatch_slot(p, s), s, 0, s);
 	for (s = 0; s < 7; s++) {
 		if (s == 2 || s >= 5)
-			abandon(p, s);
+			lev_abandon(p, s);
 		else
 			CHECK_EQ(badbatch_publish(p, s, 1), 0);
 	}
