@@ -17,12 +17,19 @@ struct bb_producer_cache {
 	__u64 next;	/* single producer: the claim frontier */
 };
 
+/* Room for [.., end) by the cached gating minimum alone (no shared load). */
+static inline bool bb_room_cached(const struct bb_view *v,
+				  const struct bb_producer_cache *pc, __u64 end)
+{
+	return end <= pc->gating + v->size;
+}
+
 /* Room for [.., end)? Refreshes the cached gating minimum if needed. */
 static inline bool bb_has_room(const struct bb_view *v,
 			       struct bb_producer_cache *pc,
 			       __u64 frontier, __u64 end)
 {
-	if (bb_likely(end <= pc->gating + v->size))
+	if (bb_likely(bb_room_cached(v, pc, end)))
 		return true;
 	/*
 	 * Our last store of the claim frontier before the snapshot: pairs
@@ -34,7 +41,18 @@ static inline bool bb_has_room(const struct bb_view *v,
 	 */
 	bb_full_barrier();
 	pc->gating = bb_gating_min(v, frontier);
-	return end <= pc->gating + v->size;
+	return bb_room_cached(v, pc, end);
+}
+
+/*
+ * A single producer takes the slots up to end, room checked. Only
+ * observers (an attach, a halt, STATS) read the frontier: no ordering.
+ */
+static inline void bb_single_take(const struct bb_view *v,
+				  struct bb_producer_cache *pc, __u64 end)
+{
+	bb_store(&v->prod->claim, end);
+	pc->next = end;
 }
 
 /*
@@ -72,9 +90,7 @@ static inline int bb_try_claim(const struct bb_view *v,
 		end = cur + n;
 		if (!bb_has_room(v, pc, cur, end))
 			return -EAGAIN;
-		/* Only observers read it: no ordering needed. */
-		bb_store(&v->prod->claim, end);
-		pc->next = end;
+		bb_single_take(v, pc, end);
 		*lo = cur;
 		return 0;
 	}

@@ -34,10 +34,10 @@ static inline int bb_claim_now(struct badbatch_producer *p, __u32 n,
 
 /*
  * The fast path of a single producer: the room is known from the cached
- * gating minimum, so the claim is three stores to memory of its own (the
- * frontier's line is only read by observers). Kept free of calls, so the
- * hot loop does not spill registers to the stack: every store counts when
- * the cursor's line is away at the consumer and stores drain in order.
+ * gating minimum, so the claim touches no line another CPU writes. Kept
+ * free of calls, so the hot loop does not spill registers to the stack:
+ * every store counts when the cursor's line is away at the consumer and
+ * stores drain in order.
  */
 static inline bool bb_claim_single_fast(struct badbatch_producer *p,
 					__u32 n, __u64 *lo)
@@ -46,12 +46,10 @@ static inline bool bb_claim_single_fast(struct badbatch_producer *p,
 	__u64 cur = p->pc.next, end = cur + n;
 
 	if (bb_unlikely(v->multi || bb_bad_count(v, n) ||
-			end > p->pc.gating + v->size ||
+			!bb_room_cached(v, &p->pc, end) ||
 			bb_part_halted(&p->part)))
 		return false;
-	/* Only observers read it: no ordering needed. */
-	bb_store(&v->prod->claim, end);
-	p->pc.next = end;
+	bb_single_take(v, &p->pc, end);
 	p->claim_end = end;
 	*lo = cur;
 	return true;
@@ -105,9 +103,7 @@ static void bb_claim_undo(struct badbatch_producer *p, __u64 lo, __u32 n,
 	__u64 end = lo + n;
 
 	if (!v->multi) {
-		p->pc.next = lo;
-		/* Only observers read it: no ordering needed. */
-		bb_store(&v->prod->claim, lo);
+		bb_single_take(v, &p->pc, lo);
 		p->claim_end = old_end;
 		return;
 	}
