@@ -221,18 +221,25 @@ static int bb_hand_out_all(const struct bb_view *v, __u64 lo, __u64 limit,
 	return (int)(limit - lo);
 }
 
+/* end_of_batch goes to the last event of [lo, limit) not abandoned. */
+static __u64 bb_last_handed(const struct bb_view *v, __u64 lo, __u64 limit)
+{
+	__u64 last = limit - 1;
+
+	while (last > lo && bb_is_abandoned(v, last))
+		last--;
+	return last;
+}
+
 /* As bb_hand_out_all(), skipping events a dead producer abandoned. */
 static int bb_hand_out_multi(struct badbatch_consumer *c, __u64 lo,
 			     __u64 limit, badbatch_handler_fn fn, void *ctx,
 			     __u64 *stop)
 {
 	const struct bb_view *v = &c->part.view;
-	__u64 last = limit - 1, seq;
+	__u64 last = bb_last_handed(v, lo, limit), seq;
 	int handled = 0, rc;
 
-	/* end_of_batch goes to the last event that is not abandoned. */
-	while (last > lo && bb_is_abandoned(v, last))
-		last--;
 	for (seq = lo; seq < limit; seq++) {
 		if (bb_unlikely(bb_is_abandoned(v, seq))) {
 			c->abandoned++;
@@ -291,11 +298,12 @@ int badbatch_consume(struct badbatch_consumer *c, badbatch_handler_fn fn,
 static __u64 bb_run_end(const struct bb_view *v, __u64 seq, __u64 limit)
 {
 	__u64 wrap = (seq | v->mask) + 1, end = limit < wrap ? limit : wrap;
+	__u64 next;
 
 	if (v->multi)
-		for (wrap = seq + 1; wrap < end; wrap++)
-			if (bb_is_abandoned(v, wrap))
-				return wrap;
+		for (next = seq + 1; next < end; next++)
+			if (bb_is_abandoned(v, next))
+				return next;
 	return end;
 }
 
@@ -304,11 +312,9 @@ static int bb_hand_out_runs(struct badbatch_consumer *c, __u64 limit,
 			    badbatch_run_fn fn, void *ctx, __u64 *stop)
 {
 	const struct bb_view *v = &c->part.view;
-	__u64 seq = c->seq, last = limit - 1, end;
+	__u64 seq = c->seq, last = bb_last_handed(v, seq, limit), end;
 	int taken = 0, rc;
 
-	while (last > seq && bb_is_abandoned(v, last))
-		last--;
 	while (seq < limit) {
 		if (bb_unlikely(bb_is_abandoned(v, seq))) {
 			c->abandoned++;
