@@ -11,8 +11,12 @@
  *
  * throughput: 8-byte events per second; pingpong: round trip.
  *
- *   peers-queues -i ck|dpdk|urcu [-k throughput|pingpong] [-b BATCH]
- *                [-n N] [-r REPS]
+ * -x proc forks the two sides instead: every queue, its buffer and its
+ * nodes live in one shared mapping made before the fork, so the pointers
+ * urcu links and ck and rte_ring carry mean the same in both processes.
+ *
+ *   peers-queues -i ck|dpdk|urcu [-k throughput|pingpong] [-x thread|proc]
+ *                [-b BATCH] [-n N] [-r REPS]
  *
  * Each peer is compiled in only when its headers were found; the others
  * exit 77 (skipped).
@@ -64,7 +68,7 @@ struct q {
 };
 
 struct run {
-	const char *impl, *kind;
+	const char *impl, *kind, *xproc;
 	uint32_t batch;
 	uint64_t events, warm;
 	struct q ab, ba;
@@ -86,37 +90,75 @@ static int impl_id(const char *s)
 
 static int g_impl;
 
+/* Bytes of the buffer (ck), ring (dpdk) or node pool (urcu) of a queue. */
+static size_t q_store_len(void)
+{
+	switch (g_impl) {
+#ifdef HAVE_CK
+	case 0:
+		return QSIZE * sizeof(ck_ring_buffer_t);
+#endif
+#ifdef HAVE_DPDK
+	case 1:
+		return (size_t)rte_ring_get_memsize(QSIZE);
+#endif
+	default:
+		return QSIZE * sizeof(struct node);
+	}
+}
+
+/* Shared, page-aligned and zeroed: fit for threads and forked processes. */
 static void q_init(struct q *q)
 {
+	void *store = bench_shared_alloc(q_store_len());
+
 	memset(q, 0, sizeof(*q));
 	switch (g_impl) {
 #ifdef HAVE_CK
 	case 0:
-		q->ckbuf = aligned_alloc(64, QSIZE * sizeof(*q->ckbuf));
+		q->ckbuf = store;
 		ck_ring_init(&q->ck, QSIZE);
 		return;
 #endif
 #ifdef HAVE_DPDK
-	case 1: {
-		ssize_t sz = rte_ring_get_memsize(QSIZE);
-
-		q->rte = aligned_alloc(128, (size_t)((sz + 127) & ~127));
-		if (!q->rte || rte_ring_init(q->rte, "bench", QSIZE,
-					     RING_F_SP_ENQ | RING_F_SC_DEQ))
+	case 1:
+		q->rte = store;
+		if (rte_ring_init(q->rte, "bench", QSIZE,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ))
 			bench_die("rte_ring_init");
 		return;
-	}
 #endif
 #ifdef HAVE_URCU
 	case 2:
 		__cds_wfcq_init(&q->head, &q->tail);
-		q->pool = calloc(QSIZE, sizeof(*q->pool));
+		q->pool = store;
 		return;
 #endif
 	default:
+		(void)store;
 		printf("# peer not built in: skipped\n");
 		exit(77);
 	}
+}
+
+static void q_fini(struct q *q)
+{
+	void *store = NULL;
+
+#ifdef HAVE_CK
+	if (g_impl == 0)
+		store = q->ckbuf;
+#endif
+#ifdef HAVE_DPDK
+	if (g_impl == 1)
+		store = q->rte;
+#endif
+#ifdef HAVE_URCU
+	if (g_impl == 2)
+		store = q->pool;
+#endif
+	if (store)
+		munmap(store, q_store_len());
 }
 
 /* Enqueue n values starting at v; spins while full. */
@@ -291,46 +333,53 @@ static void pinger(void *arg, int idx)
 
 int main(int argc, char **argv)
 {
-	struct run *r = calloc(1, sizeof(*r));
+	struct run *r = bench_shared_alloc(sizeof(*r));
 	int opt, reps = 3, rep;
 	char params[256];
 
 	r->impl = "ck";
 	r->kind = "throughput";
+	r->xproc = "thread";
 	r->batch = 1;
 	r->events = 10000000;
-	while ((opt = getopt(argc, argv, "i:k:b:n:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:k:x:b:n:r:")) != -1) {
 		switch (opt) {
 		case 'i': r->impl = optarg; break;
 		case 'k': r->kind = optarg; break;
+		case 'x': r->xproc = optarg; break;
 		case 'b': r->batch = (uint32_t)atoi(optarg); break;
 		case 'n': r->events = strtoull(optarg, NULL, 0); break;
 		case 'r': reps = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: peers-queues -i ck|dpdk|urcu "
-				"[-k throughput|pingpong] [-b BATCH] [-n N] "
-				"[-r REPS]\n");
+				"[-k throughput|pingpong] [-x thread|proc] "
+				"[-b BATCH] [-n N] [-r REPS]\n");
 			return 2;
 		}
 	}
 	g_impl = impl_id(r->impl);
+	if (strcmp(r->xproc, "thread") && strcmp(r->xproc, "proc"))
+		bench_die("-x thread or proc");
 	if (!r->batch || r->batch > 256)
 		r->batch = 1;
 	r->warm = r->events / 10;
 	if (!strcmp(r->kind, "pingpong")) {
-		r->samples = calloc(r->events, sizeof(double));
+		/* The pinger may be a child: its samples must be shared. */
+		r->samples = bench_shared_alloc(r->events * sizeof(double));
 		snprintf(params, sizeof(params),
-			 "\"kind\":\"pingpong\",\"ring\":\"%s\",\"mode\":\"thread\","
-			 "\"wait\":\"spin\",\"size\":8", r->impl);
+			 "\"kind\":\"pingpong\",\"ring\":\"%s\",\"mode\":\"%s\","
+			 "\"wait\":\"spin\",\"size\":8", r->impl, r->xproc);
 	} else {
 		snprintf(params, sizeof(params),
-			 "\"topology\":\"unicast\",\"ring\":\"%s\",\"mode\":\"thread\","
+			 "\"topology\":\"unicast\",\"ring\":\"%s\",\"mode\":\"%s\","
 			 "\"wait\":\"spin\",\"size\":8,\"slots\":%u,\"batch\":%u,"
 			 "\"path\":\"fast\",\"events\":%llu",
-			 r->impl, QSIZE, r->batch, (unsigned long long)r->events);
+			 r->impl, r->xproc, QSIZE, r->batch, (unsigned long long)r->events);
 	}
 	for (rep = 0; rep < reps; rep++) {
-		struct bench_workers w = { .procs = false };
+		struct bench_workers w = {
+			.procs = !strcmp(r->xproc, "proc"),
+		};
 		bool pp = !strcmp(r->kind, "pingpong");
 
 		r->ctl = bench_ctl_new();
@@ -350,6 +399,8 @@ int main(int argc, char **argv)
 				   ((double)(r->ctl->t_end[0] - r->ctl->t_start) / 1e9),
 				   "ops/s");
 		munmap(r->ctl, sizeof(*r->ctl));
+		q_fini(&r->ab);
+		q_fini(&r->ba);
 	}
 	return 0;
 }

@@ -392,14 +392,41 @@ def plots(lines):
         lines += [f"![{m}]({m})" for m in made] + [""]
 
 
+def queue_rows():
+    """badbatch busy-spin 1P-1C next to ck, rte_ring and wfcq, per env and mode."""
+    cols = (("vm", "proc"), ("vm", "thread"), ("native", "proc"), ("native", "thread"))
+    spin = dict(topology="unicast", size=8, batch=1, path="fast", slots=65536)
+
+    def bb(env, mode):
+        ring = "kernel" if env == "vm" else "mem"
+        return find(env, "throughput", "badbatch", "ops", ring=ring, mode=mode,
+                    wait="spin", handler="event", **spin)
+
+    base = {c: val(bb(*c)) for c in cols}
+    rows = [["badbatch"] + [fmt(val(bb(*c)), "ops/s") + spread(bb(*c)) for c in cols]]
+    for impl, label in (("ck", "ck_ring"), ("dpdk", "rte_ring"), ("urcu", "urcu wfcq")):
+        row = [label]
+        for c in cols:
+            r = find(c[0], "throughput", impl, "ops", mode=c[1], **spin)
+            cell = fmt(val(r), "ops/s") + spread(r)
+            if r and base[c]:
+                cell += f" ({ratio(val(r), base[c])})"
+            row.append(cell)
+        rows.append(row)
+    return rows
+
+
 LAT_ROWS = [
     ("native", "atomic", dict(kind="pingpong", mode="thread"), "atomic (native)"),
     ("native", "badbatch", dict(kind="pingpong", ring="mem", mode="thread", wait="spin"),
      "badbatch mem spin (native)"),
     ("native", "lmax", dict(kind="pingpong", wait="spin"), "LMAX spin (native)"),
-    ("native", "ck", dict(kind="pingpong"), "ck_ring (native)"),
-    ("native", "dpdk", dict(kind="pingpong"), "rte_ring (native)"),
-    ("native", "urcu", dict(kind="pingpong"), "urcu wfcq (native)"),
+    ("native", "ck", dict(kind="pingpong", mode="thread"), "ck_ring (native)"),
+    ("native", "dpdk", dict(kind="pingpong", mode="thread"), "rte_ring (native)"),
+    ("native", "urcu", dict(kind="pingpong", mode="thread"), "urcu wfcq (native)"),
+    ("native", "ck", dict(kind="pingpong", mode="proc"), "ck_ring procs (native)"),
+    ("native", "dpdk", dict(kind="pingpong", mode="proc"), "rte_ring procs (native)"),
+    ("native", "urcu", dict(kind="pingpong", mode="proc"), "urcu wfcq procs (native)"),
     ("native", "pipe", dict(kind="pingpong", mode="proc"), "pipe (native)"),
     ("native", "eventfd", dict(kind="pingpong", mode="proc"), "eventfd+shm (native)"),
     ("native", "socketpair", dict(kind="pingpong", mode="proc"), "socketpair (native)"),
@@ -417,7 +444,8 @@ LAT_ROWS = [
     ("vm", "eventfd", dict(kind="pingpong", mode="proc"), "eventfd+shm (VM)"),
     ("vm", "socketpair", dict(kind="pingpong", mode="proc"), "socketpair (VM)"),
     ("vm", "mq", dict(kind="pingpong", mode="proc"), "POSIX mq (VM)"),
-    ("vm", "ck", dict(kind="pingpong"), "ck_ring (VM)"),
+    ("vm", "ck", dict(kind="pingpong", mode="thread"), "ck_ring (VM)"),
+    ("vm", "ck", dict(kind="pingpong", mode="proc"), "ck_ring procs (VM)"),
 ]
 LAT_PEERS = {"lmax", "ck", "dpdk", "urcu", "pipe", "eventfd", "socketpair", "mq"}
 
@@ -450,7 +478,7 @@ def report():
 
     mem = dict(ring="mem", mode="thread", size=8, slots=65536, path="fast")
     java = dict(ring="java", mode="thread", size=8, slots=65536, path="fast")
-    q = dict(size=8, path="fast")
+    q = dict(size=8, path="fast", mode="thread")
     configs = []
     for t in ("unicast", "pipeline", "sequencer", "multicast", "diamond"):
         for w, b in (("yield", 1), ("yield", 10)) + ((("spin", 1), ("spin", 10))
@@ -513,6 +541,14 @@ def report():
     L += table("Cross-process and cross-thread, fast path and kernel-mediated paths, "
                "1P-1C, 64-byte events, in the VM (Mops/s)",
                ["implementation", "Mops/s", "x best IPC peer", "x pipe"], rows)
+
+    L += table("Queues across processes and threads, 1P-1C busy-poll, 8-byte events "
+               "(Mops/s)", ["implementation", "VM processes", "VM threads",
+                            "native processes", "native threads"], queue_rows(),
+               "The peers' queues, buffers and nodes sit in one shared mapping made "
+               "before the fork. In each column the ratio is to badbatch: "
+               "/dev/badbatch in the VM; natively, where the module cannot load, "
+               "the memory ring, which serves threads only.")
 
     # Topologies in the VM across processes, with syscalls.
     rows = []

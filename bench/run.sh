@@ -148,10 +148,7 @@ throughput_native() {
 		have_java && step "throughput: lmax unicast spin batch $b" \
 			java_topo unicast spin 8 65536 "$b" "$N_TPUT"
 	done
-	for q in ck dpdk urcu; do
-		step "throughput: $q unicast spin" "$B/peers_queues" -i "$q" \
-			-n "$N_TPUT" -r "$REPS"
-	done
+	queues_throughput
 	if full; then
 		for w in $WAITS; do
 			step "throughput: badbatch mem unicast $w" "$B/bb_topo" -m mem \
@@ -206,11 +203,24 @@ latency() { # WHERE MODE WAITS
 	done
 }
 
+# The queues between threads, then between processes over shared memory.
+queues_throughput() {
+	local q x
+	for x in thread proc; do
+		for q in ck dpdk urcu; do
+			step "throughput: $q $x unicast spin" "$B/peers_queues" -i "$q" \
+				-x "$x" -n "$N_TPUT" -r "$REPS"
+		done
+	done
+}
+
 queues_latency() {
-	local q
-	for q in ck dpdk urcu; do
-		step "latency: $q ping-pong spin" "$B/peers_queues" -i "$q" -k pingpong \
-			-n "$N_LAT" -r "$REPS"
+	local q x
+	for x in thread proc; do
+		for q in ck dpdk urcu; do
+			step "latency: $q $x ping-pong spin" "$B/peers_queues" -i "$q" \
+				-k pingpong -x "$x" -n "$N_LAT" -r "$REPS"
+		done
 	done
 	if ! ((guest)) && have_java; then
 		step "latency: lmax ping-pong spin" bash -c \
@@ -250,6 +260,11 @@ guest_suites() {
 				-m kernel -x "$x" -t unicast -w "$w" -s 64 -n "$N_TPUT" -r "$REPS"
 		done
 	done
+	# 8-byte events, as the queues carry, next to them.
+	for x in proc thread; do
+		step "throughput: badbatch kernel $x unicast spin 8B" "$B/bb_topo" \
+			-m kernel -x "$x" -t unicast -w spin -n "$N_TPUT" -r "$REPS"
+	done
 	for w in $WAITS; do
 		step "throughput: badbatch mem thread unicast $w 64B" "$B/bb_topo" \
 			-m mem -x thread -t unicast -w "$w" -s 64 -n "$N_TPUT" -r "$REPS"
@@ -269,10 +284,7 @@ guest_suites() {
 		done
 	done
 	ipc_peers
-	for q in ck dpdk urcu; do
-		step "throughput: $q unicast spin" "$B/peers_queues" -i "$q" \
-			-n "$N_TPUT" -r "$REPS"
-	done
+	queues_throughput
 	latency kernel proc "spin yield block"
 	latency kernel thread "spin"
 	for p in 1000000 10000000; do
