@@ -7,6 +7,7 @@
 #ifndef BENCH_BB_H
 #define BENCH_BB_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include <badbatch.h>
@@ -80,6 +81,30 @@ bb_bench_producer(struct badbatch *r, enum badbatch_wait wait)
 	return p;
 }
 
+/* Coalescing for every consumer bb_bench_consumer() attaches (-L). */
+static struct {
+	uint32_t min_batch, linger_ns;
+	char name[32];		/* the "coalesce" parameter: "off", "256/2000ns" */
+} bb_bench_coalesce = { .name = "off" };
+
+/* -L MIN_BATCH/LINGER_NS, or "off". */
+static inline void bb_bench_coalesce_parse(const char *arg)
+{
+	unsigned int min = 0, ns = 0;
+
+	if (!strcmp(arg, "off")) {
+		bb_bench_coalesce.min_batch = bb_bench_coalesce.linger_ns = 0;
+		strcpy(bb_bench_coalesce.name, "off");
+		return;
+	}
+	if (sscanf(arg, "%u/%u", &min, &ns) != 2 || min < 2 || !ns)
+		bench_die("-L MIN_BATCH/LINGER_NS (MIN_BATCH >= 2, LINGER_NS > 0)");
+	bb_bench_coalesce.min_batch = min;
+	bb_bench_coalesce.linger_ns = ns;
+	snprintf(bb_bench_coalesce.name, sizeof(bb_bench_coalesce.name),
+		 "%u/%uns", min, ns);
+}
+
 static inline struct badbatch_consumer *
 bb_bench_consumer(struct badbatch *r, uint32_t id, uint64_t deps,
 		  enum badbatch_wait wait)
@@ -87,6 +112,8 @@ bb_bench_consumer(struct badbatch *r, uint32_t id, uint64_t deps,
 	struct badbatch_consumer_config cc = {
 		.deps = deps, .want_id = true, .id = id,
 		.wait = { .strategy = wait },
+		.min_batch = bb_bench_coalesce.min_batch,
+		.linger_ns = bb_bench_coalesce.linger_ns,
 	};
 	struct badbatch_consumer *c;
 	int rc = badbatch_consumer_attach(r, &cc, &c);

@@ -66,6 +66,9 @@ def aggregate(raw):
 
 RESULTS = []
 
+# The coalescing consumer bench/run.sh measures (bb-topo -L 256/2000).
+COALESCE = "256/2000ns"
+
 
 def find(env, suite, impl, metric, **p):
     """The result matching every given parameter (first one found)."""
@@ -222,7 +225,8 @@ def targets():
         rows.append([name, goal, fmt(measured), "met" if met else "**missed**",
                      margin, detail + " " + (why_met if met else why_missed)])
 
-    mem = dict(ring="mem", mode="thread", size=8, slots=65536, path="fast", handler="event")
+    mem = dict(ring="mem", mode="thread", size=8, slots=65536, path="fast", handler="event",
+               coalesce="off")
     java = dict(ring="java", mode="thread", size=8, slots=65536, path="fast")
     for topo, goal in (("unicast", 1.5), ("pipeline", 1.5)):
         b = val(find("native", "throughput", "badbatch", "ops", topology=topo,
@@ -255,10 +259,26 @@ def targets():
         f"(badbatch_consume_runs), {fmt(b, 'ops/s')} with a per-event handler, "
         f"vs LMAX {fmt(l, 'ops/s')} Mops/s (LMAX also publishing next(10)); the "
         "better of the two counts.", "",
-        "Ten 8-byte events end mid cache line: the consumer reads that line "
-        "while the producer still fills it, and the producer's next store waits "
-        "for it to come back (bench/FINDINGS.md: batches of 8 or 16 run 1.6-2x "
-        "faster).")
+        "The consumer keeps up with the producer and reads the line the producer "
+        "is still filling (ten 8-byte events end mid line); the producer's next "
+        "store waits for that line to come back. Batches of 8 or 16 run 1.6-2x "
+        "faster, and a coalescing consumer, which leaves the producer alone "
+        "until a batch has gathered, 3-4x (next row, bench/FINDINGS.md).")
+    for b, name in ((10, "batch unicast"), (1, "unicast")):
+        c = find("native", "throughput", "badbatch", "ops", topology="unicast",
+                 wait="yield", batch=b, **dict(mem, coalesce=COALESCE))
+        l = val(find("native", "throughput", "lmax", "ops", topology="unicast",
+                     wait="yield", batch=b, **java))
+        goal = 3.0 if b == 10 else 1.5
+        add(f"(also) {name} vs LMAX, coalescing", f">= {goal:g}x",
+            val(c) / l if c and l else None, goal, True,
+            f"badbatch {fmt(val(c), 'ops/s')} with min_batch/linger_ns "
+            f"{COALESCE} (a batch under {COALESCE.split('/')[0]} events waits up "
+            f"to {COALESCE.split('/')[1]} for more) vs LMAX {fmt(l, 'ops/s')} "
+            "Mops/s with its plain yield: not like for like, it buys throughput "
+            "with latency (see Coalescing consumers).", "",
+            "" if b == 10 else "Batches of one: the producer's own per-event "
+            "cost bounds it, which coalescing cannot change.")
     b = val(find("vm", "throughput", "badbatch", "ops", topology="unicast", ring="kernel",
                  mode="proc", wait="block", size=64, batch=1, path="fast"))
     p = val(find("vm", "throughput", "pipe", "ops", topology="unicast", mode="proc",
@@ -268,7 +288,7 @@ def targets():
         f"{fmt(p, 'ops/s')} Mops/s, 64-byte events, two processes.", "",
         "The pipe pays two system calls per event; badbatch none under load.")
     ow = find("native", "latency", "badbatch", "p50", kind="oneway", ring="mem",
-              mode="thread", wait="spin", burst=1)
+              mode="thread", wait="spin", burst=1, coalesce="off")
     at = find("native", "latency", "atomic", "p50", kind="pingpong", mode="thread")
     if ow and at:
         half = val(at) / 2
@@ -392,6 +412,28 @@ def plots(lines):
         lines += [f"![{m}]({m})" for m in made] + [""]
 
 
+def coalescing_rows(mem, java):
+    rows = []
+    for co, label in (("off", "plain"), (COALESCE, f"coalescing {COALESCE}")):
+        row = [label]
+        for t in ("unicast", "pipeline"):
+            for b in (1, 10):
+                r = find("native", "throughput", "badbatch", "ops", topology=t,
+                         wait="yield", batch=b, **dict(mem, handler="event", coalesce=co))
+                l = val(find("native", "throughput", "lmax", "ops", topology=t,
+                             wait="yield", batch=b, **java))
+                cell = fmt(val(r), "ops/s") + spread(r)
+                if r and l:
+                    cell += f" ({ratio(val(r), l)})"
+                row.append(cell)
+        for m in ("p50", "p99"):
+            r = find("native", "latency", "badbatch", m, kind="oneway", ring="mem",
+                     mode="thread", wait="yield", burst=1, period_ns=10000, coalesce=co)
+            row.append(fmt(val(r), "ns"))
+        rows.append(row)
+    return rows
+
+
 def queue_rows():
     """badbatch busy-spin 1P-1C next to ck, rte_ring and wfcq, per env and mode."""
     cols = (("vm", "proc"), ("vm", "thread"), ("native", "proc"), ("native", "thread"))
@@ -476,7 +518,8 @@ def report():
     L += table("Targets", ["target", "goal", "measured", "result", "margin", "why"],
                targets())
 
-    mem = dict(ring="mem", mode="thread", size=8, slots=65536, path="fast")
+    mem = dict(ring="mem", mode="thread", size=8, slots=65536, path="fast",
+               coalesce="off")
     java = dict(ring="java", mode="thread", size=8, slots=65536, path="fast")
     q = dict(size=8, path="fast", mode="thread")
     configs = []
@@ -503,6 +546,17 @@ def report():
                f"{'3.4.4 (Debian libdisruptor-java)'}; ck/DPDK/urcu busy-poll 1P-1C only. "
                "Multi-consumer topologies put 4 threads on 2 CPUs, so they use "
                "yield (as LMAX's own perf tests do).")
+
+    L += table("Coalescing consumers, native, memory ring, yield",
+               ["consumer", "unicast batch 1", "unicast batch 10", "pipeline batch 1",
+                "pipeline batch 10", "one-way p50", "one-way p99"],
+               coalescing_rows(mem, java),
+               f"min_batch/linger_ns {COALESCE}: while fewer than "
+               f"{COALESCE.split('/')[0]} events are readable the consumer looks "
+               f"again for up to {COALESCE.split('/')[1]} before it hands out what "
+               "there is. Throughput in Mops/s with the ratio to LMAX (plain yield) "
+               "run beside it; one-way latency of an open-loop sender, one event "
+               "every 10 µs, so every event waits out the linger: the price.")
 
     # Cross-process, VM.
     rows = []

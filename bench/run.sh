@@ -125,12 +125,19 @@ baselines() {
 	done
 }
 
+# A coalescing consumer: min_batch/linger_ns (bench/report.py's COALESCE).
+COALESCE=256/2000
+
 throughput_native() {
 	local t w b
 	for t in $TOPOS; do
 		for b in 1 10; do
 			step "throughput: badbatch mem $t yield batch $b" \
 				"$B/bb_topo" -m mem -t "$t" -w yield -b "$b" -n "$N_TPUT" -r "$REPS"
+			[[ $t == unicast || $t == pipeline ]] &&
+				step "throughput: badbatch mem $t yield batch $b, coalescing $COALESCE" \
+					"$B/bb_topo" -m mem -t "$t" -w yield -b "$b" \
+					-L "$COALESCE" -n "$N_TPUT" -r "$REPS"
 			have_java && step "throughput: lmax $t yield batch $b" \
 				java_topo "$t" yield 8 65536 "$b" "$N_TPUT"
 		done
@@ -334,6 +341,9 @@ native_suites() {
 	throughput_native
 	scaling mem thread
 	latency mem thread "spin yield"
+	step "latency: badbatch mem thread one-way open-loop yield, coalescing $COALESCE" \
+		"$B/bb_lat" -k oneway -m mem -x thread -w yield -P 10000 \
+		-L "$COALESCE" -n "$N_LAT" -r "$REPS"
 	queues_latency
 	ipc_peers
 	idle mem thread

@@ -121,6 +121,18 @@ struct badbatch_consumer_config {
 	uint32_t id;
 	uint32_t max_batch;	/* events per batch at most; 0 = slot_count */
 	struct badbatch_wait_config wait;
+	/*
+	 * Coalescing, off when both are 0: while fewer than min_batch
+	 * events are readable, a waiting call (badbatch_wait_for(),
+	 * badbatch_consume*()) looks again for up to linger_ns before it
+	 * hands out what there is. Fewer, larger batches and fewer cache
+	 * lines pulled from under a running producer, for up to linger_ns
+	 * of added latency per batch, spent polling. Both or neither, with
+	 * min_batch >= 2 and no more than a non-zero max_batch, else
+	 * -EINVAL; above slot_count it counts as slot_count.
+	 */
+	uint32_t min_batch;
+	uint32_t linger_ns;
 };
 
 /* What a ring is (badbatch_get_info()). */
@@ -397,7 +409,8 @@ BADBATCH_API int badbatch_producer_halt(struct badbatch_producer *p);
  *
  * Return: 0, -ENOENT (a dependency is not attached), -EBUSY (wanted id
  * taken), -ENOSPC (no id left), -EACCES, -ESHUTDOWN, -EINVAL (deps name
- * the consumer itself or ids beyond max_consumers, bad wait config),
+ * the consumer itself or ids beyond max_consumers, bad wait config or
+ * coalescing),
  * -ENOMEM, -EPROTO, or an errno of open(2), ioctl(2), mmap(2).
  */
 BADBATCH_API int
@@ -423,6 +436,9 @@ BADBATCH_API uint64_t badbatch_consumer_seq(const struct badbatch_consumer *c);
  * @c: the consumer.
  * @limit: receives the first event not readable yet: the consumer may read
  *         [badbatch_consumer_seq(c), *limit), at most max_batch events.
+ *
+ * A coalescing consumer then waits, polling, until min_batch events are
+ * readable, linger_ns have passed or the ring halts.
  *
  * Return: 0, -ESHUTDOWN (halted and everything published was read),
  * -ETIMEDOUT, -EINTR.
@@ -772,6 +788,8 @@ struct badbatch_handler {
 	uint64_t deps;		/* consumer ids of other processes (or */
 				/* attached directly) this stage also follows */
 	struct badbatch_wait_config wait; /* timeout_ns: on_timeout period */
+	uint32_t min_batch;	/* coalescing, as in struct */
+	uint32_t linger_ns;	/* badbatch_consumer_config; pools: -EINVAL */
 };
 
 struct badbatch_topology;	/* processors over one ring, in one process */

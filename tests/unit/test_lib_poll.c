@@ -34,16 +34,6 @@ static int prec_fn(void *ctx, void *event, uint64_t seq, bool eob)
 	return 0;
 }
 
-static void publish_n(struct badbatch_producer *p, uint32_t n)
-{
-	uint64_t seq, s;
-
-	CHECK_EQ(badbatch_claim(p, n, &seq), 0);
-	for (s = seq; s < seq + n; s++)
-		lev_fill(badbatch_slot(p, s), s, 0, s);
-	CHECK_EQ(badbatch_publish(p, seq, n), 0);
-}
-
 TEST(lib_poll_states_and_batches)
 {
 	struct badbatch *ring = mem_ring(16, 32, 0, 0);
@@ -57,7 +47,7 @@ TEST(lib_poll_states_and_batches)
 	CHECK_EQ(st, BADBATCH_POLL_IDLE);
 	CHECK_EQ(badbatch_poll(c, prec_fn, &r, 0, NULL), 0);
 
-	publish_n(p, 5);
+	lev_publish_n(p, 5);
 	CHECK_EQ(badbatch_poll(c, prec_fn, &r, 0, &st), 5);
 	CHECK_EQ(st, BADBATCH_POLL_PROCESSING);
 	for (i = 0; i < 5; i++) {
@@ -69,7 +59,7 @@ TEST(lib_poll_states_and_batches)
 	CHECK_EQ(st, BADBATCH_POLL_IDLE);
 
 	/* max_batch 4 over 10 events: 4, 4, 2, then idle. */
-	publish_n(p, 10);
+	lev_publish_n(p, 10);
 	CHECK_EQ(badbatch_poll(c, prec_fn, &r, 4, &st), 4);
 	CHECK(r.eob[8] && !r.eob[7]);
 	CHECK_EQ(badbatch_poll(c, prec_fn, &r, 4, &st), 4);
@@ -93,7 +83,7 @@ TEST(lib_poll_stop_early)
 	enum badbatch_poll_state st;
 	struct prec r = { .stop_at = 3 };
 
-	publish_n(p, 6);
+	lev_publish_n(p, 6);
 	/* 0..2 handled, 3 refused and left unconsumed. */
 	CHECK_EQ(badbatch_poll(c, prec_fn, &r, 0, &st), -ECANCELED);
 	CHECK_EQ(st, BADBATCH_POLL_PROCESSING);
@@ -125,7 +115,7 @@ TEST(lib_poll_gating)
 
 	CHECK_EQ(badbatch_poll(b, prec_fn, &rb, 0, &st), 0);
 	CHECK_EQ(st, BADBATCH_POLL_IDLE);
-	publish_n(p, 4);
+	lev_publish_n(p, 4);
 	/* Published, but A has not handled them: B is gated. */
 	CHECK_EQ(badbatch_poll(b, prec_fn, &rb, 0, &st), 0);
 	CHECK_EQ(st, BADBATCH_POLL_GATING);
@@ -168,14 +158,14 @@ TEST(lib_poll_abandoned_and_halt)
 	CHECK_EQ(badbatch_consumer_seq(c), 3);
 	CHECK_EQ(badbatch_claim(p, 2, &seq), 0);
 	abandon(p, seq, 2);
-	publish_n(p, 2);
+	lev_publish_n(p, 2);
 	CHECK_EQ(badbatch_poll(c, prec_fn, &r, 2, &st), 2);
 	CHECK_EQ(st, BADBATCH_POLL_PROCESSING);
 	CHECK_EQ(r.seqs[0], 5);
 	CHECK_EQ(badbatch_consumer_abandoned(c), 5);
 
 	/* Halted: what was published still comes, then -ESHUTDOWN. */
-	publish_n(p, 3);
+	lev_publish_n(p, 3);
 	CHECK_EQ(badbatch_halt(ring), 0);
 	CHECK_EQ(badbatch_poll(c, prec_fn, &r, 0, &st), 3);
 	CHECK_EQ(st, BADBATCH_POLL_PROCESSING);

@@ -279,6 +279,10 @@ int bb_consumer_new(struct badbatch *ring,
 		cfg = &defaults;
 	if (cfg->want_id && cfg->id >= BB_MAX_CONSUMERS)
 		return -EINVAL;
+	/* Coalescing: both or neither, and no more than a batch may hold. */
+	if (!cfg->min_batch != !cfg->linger_ns || cfg->min_batch == 1 ||
+	    (cfg->max_batch && cfg->min_batch > cfg->max_batch))
+		return -EINVAL;
 	c = bb_handle_alloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -307,6 +311,10 @@ int bb_consumer_new(struct badbatch *ring,
 	c->max_batch = cfg->max_batch;
 	if (!c->max_batch || c->max_batch > c->part.view.size)
 		c->max_batch = c->part.view.size;
+	/* Beyond the ring (max_batch 0): a full ring is all there can be. */
+	c->min_batch = cfg->min_batch < c->max_batch ? cfg->min_batch :
+						       c->max_batch;
+	c->linger_ns = cfg->linger_ns;
 	*cp = c;
 	return 0;
 }

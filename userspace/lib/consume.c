@@ -98,8 +98,45 @@ static int bb_wait_limit(struct badbatch_consumer *c, __u32 max,
 }
 
 /*
- * How far c may read now (wait: with its strategy): 0 and *out beyond
- * c->seq, or -EAGAIN (not waiting, nothing readable), -ESHUTDOWN, ...
+ * A lingering consumer looks every linger_ns / BB_LINGER_LOOKS, and at
+ * least every BB_LINGER_STEP_NS so that min_batch is noticed promptly.
+ */
+#define BB_LINGER_LOOKS		8U
+#define BB_LINGER_STEP_NS	1000U
+
+/*
+ * Coalescing: fewer than min_batch events are readable up to limit. Look
+ * again until they are, linger_ns have passed or the ring halts. Spaced
+ * looks, not a tight poll: each look that finds the cursor moved pulls
+ * its line from the producer, the traffic coalescing is there to save.
+ */
+static __attribute__((noinline)) __u64 bb_linger(struct badbatch_consumer *c,
+						 __u32 max, __u64 limit)
+{
+	__u64 want = c->seq + (c->min_batch < max ? c->min_batch : max);
+	__u64 now = bb_now_ns(), until = now + c->linger_ns, next, l;
+	__u64 step = c->linger_ns / BB_LINGER_LOOKS;
+
+	if (step > BB_LINGER_STEP_NS)
+		step = BB_LINGER_STEP_NS;
+
+	while (limit < want && now < until && !bb_part_halted(&c->part)) {
+		next = now + step < until ? now + step : until;
+		do {
+			bb_cpu_relax();
+			now = bb_now_ns();
+		} while (now < next);
+		l = bb_limit_now(c, max);
+		if (l > limit)
+			limit = l;
+	}
+	return limit;
+}
+
+/*
+ * How far c may read now (wait: with its strategy, then coalescing): 0
+ * and *out beyond c->seq, or -EAGAIN (not waiting, nothing readable),
+ * -ESHUTDOWN, ...
  */
 int bb_consumer_readable(struct badbatch_consumer *c, __u32 max, __u64 *out,
 			 bool wait)
@@ -117,6 +154,8 @@ int bb_consumer_readable(struct badbatch_consumer *c, __u32 max, __u64 *out,
 		if (rc)
 			return rc;
 	}
+	if (wait && bb_unlikely(limit - c->seq < c->min_batch))
+		limit = bb_linger(c, max, limit);
 	if (limit > c->limit)
 		c->limit = limit;
 	*out = limit;

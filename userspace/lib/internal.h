@@ -80,6 +80,8 @@ struct badbatch_consumer {
 	__u64 halt_wait_since;	/* halted, waiting for pending events: ns */
 	__u32 id;
 	__u32 max_batch;
+	__u32 min_batch;	/* coalescing: 0 = off */
+	__u32 linger_ns;
 	struct bb_pool_entry *pools;	/* pool members: the pools page */
 };
 

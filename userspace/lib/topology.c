@@ -50,16 +50,20 @@ static int bb_after_ids(const struct badbatch_topology *t, uint64_t after,
 
 static int bb_stage_check(struct badbatch_topology *t,
 			  const struct badbatch_handler *h, uint32_t n,
-			  uint64_t after, __u64 *deps)
+			  bool pool, uint64_t after, __u64 *deps)
 {
 	uint32_t i;
 	int rc;
 
 	if (!t || !h || !n || bb_topo_started(t))
 		return -EINVAL;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (!h[i].on_event)
 			return -EINVAL;
+		/* Workers claim their own batches: nothing to coalesce. */
+		if (pool && (h[i].min_batch || h[i].linger_ns))
+			return -EINVAL;
+	}
 	if (t->nstages == BB_TOPO_MAX_STAGES)
 		return -ENOSPC;
 	rc = bb_after_ids(t, after, deps);
@@ -112,7 +116,7 @@ int badbatch_topology_add(struct badbatch_topology *t,
 	__u64 deps;
 	int rc;
 
-	rc = bb_stage_check(t, h, 1, after, &deps);
+	rc = bb_stage_check(t, h, 1, false, after, &deps);
 	if (rc)
 		return rc;
 	s = bb_stage_new(t, 1);
@@ -122,6 +126,8 @@ int badbatch_topology_add(struct badbatch_topology *t,
 	cc.want_id = h->want_id;
 	cc.id = h->id;
 	cc.max_batch = h->max_batch;
+	cc.min_batch = h->min_batch;
+	cc.linger_ns = h->linger_ns;
 	bb_proc_wait_config(&cc.wait, &h->wait);
 	rc = badbatch_consumer_attach(t->ring, &cc, &s->procs[0].c);
 	if (rc) {
@@ -146,7 +152,7 @@ int badbatch_topology_add_pool(struct badbatch_topology *t,
 
 	if (pool >= BADBATCH_MAX_POOLS || nworkers > BADBATCH_MAX_CONSUMERS)
 		return -EINVAL;
-	rc = bb_stage_check(t, handlers, nworkers, after, &deps);
+	rc = bb_stage_check(t, handlers, nworkers, true, after, &deps);
 	if (rc)
 		return rc;
 	s = bb_stage_new(t, nworkers);
