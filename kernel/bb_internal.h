@@ -75,6 +75,8 @@ struct bb_ring {
 	u64 pool_deps[BB_MAX_POOLS];	/* deps every member of a pool has */
 	u64 pool_lost[BB_MAX_POOLS];	/* the pools page only mirrors it */
 	u64 records_used;		/* claim records handed out */
+	struct list_head intents;	/* dead producers' intents in doubt */
+	bool kclaimed;			/* a claim through the kernel was made */
 	bool halted;
 	bool sleeper_barrier;		/* BB_FEAT_SLEEPER_BARRIER, fixed */
 	struct bb_fail fail;		/* the first BB_IOC_FAIL; error 0: none */
@@ -212,6 +214,9 @@ u64 bb_prec_abandon_range(const struct bb_view *v, u64 frontier, u64 lo,
 			  u64 end);
 u64 bb_prec_abandon(const struct bb_view *v, const struct bb_claim_record *c,
 		    u64 frontier);
+bool bb_prec_intent_won(const struct bb_view *v,
+			const struct bb_claim_record *records, u64 used,
+			u32 skip, u64 lo, u32 n);
 bool bb_prec_intent_settled(const struct bb_view *v,
 			    const struct bb_claim_record *records, u64 used,
 			    u32 skip, u64 lo);

@@ -49,6 +49,13 @@ static int bb_kclaim_locked(struct bb_file *bf, u32 count, bool nonblock,
 		/* The shared frontier: the library's fast path writes it too. */
 		if (!v->multi)
 			bf->pc.next = READ_ONCE(v->prod->claim);
+		/*
+		 * Claims made here leave no intent in a record: say so before
+		 * the first one. The winning CAS is fully ordered, so whoever
+		 * reads a frontier past it sees the flag (bb_intent_resolve()).
+		 */
+		else if (!READ_ONCE(r->kclaimed))
+			WRITE_ONCE(r->kclaimed, true);
 		ret = bb_try_claim(v, &bf->pc, count, seq);
 		if (!ret && track)
 			bb_kclaims_add(&bf->kclaims, *seq, count, v->size);

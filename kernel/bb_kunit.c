@@ -2600,6 +2600,80 @@ static void bb_prec_intent_settles_only_on_proof(struct kunit *test)
 	bb_ring_put(r);
 }
 
+static void bb_prec_intent_won_only_if_nothing_else_explains(struct kunit *test)
+{
+	struct bb_ring *r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1,
+					 NULL);
+	struct bb_view *v = &r->view;
+	struct bb_claim_record *recs = r->records;
+
+	/* The frontier passed 3 + 2 and nothing else says why: it won. */
+	v->prod->claim = 5;
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_won(v, recs, 0, BB_ID_ANY, 3, 2));
+	/* A claim of 2 from 3 would have moved it to 5 at least. */
+	v->prod->claim = 4;
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 0, BB_ID_ANY, 3, 2));
+	v->prod->claim = 5;
+	/* A live producer between its CAS from 3 and its entry. */
+	recs[1].intent_lo = 3;
+	recs[1].intent_n = 1;
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
+	/* ... unless that record is the dead one's own, or not handed out. */
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_won(v, recs, 2, 1, 3, 2));
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_won(v, recs, 0, BB_ID_ANY, 3, 2));
+	/* An intent elsewhere is no explanation. */
+	recs[1].intent_lo = 5;
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
+	/* A live entry starting at 3: that producer won. */
+	bb_record_claimed(&recs[1], 3, 4);
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
+	memset(&recs[1], 0, sizeof(recs[1]));
+	/* Slot 3 published: somebody else's, or nothing left of it. */
+	bb_publish(v, 3, 1);
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 0, BB_ID_ANY, 3, 2));
+	/* More than a ring behind the frontier. */
+	v->prod->claim = 12;
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 0, BB_ID_ANY, 2, 2));
+	bb_ring_put(r);
+}
+
+/* Release a producer whose record shows only the intent (lo, n). */
+static void bb_release_with_intent(struct kunit *test, struct bb_file *bf,
+				   u64 lo, u32 n)
+{
+	struct bb_ring *r = bf->ring;
+	u32 id;
+
+	mutex_lock(&r->lock);
+	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
+	mutex_unlock(&r->lock);
+	KUNIT_EXPECT_EQ(test, r->records[id].intent_n, 0U);	/* zeroed */
+	bf->record_id = id;
+	r->records[id].intent_lo = lo;
+	r->records[id].intent_n = n;
+	bb_prec_release(bf);
+}
+
+/* Wait for a work item to fail the ring, then for its reference. */
+static void bb_expect_failed_later(struct kunit *test, struct bb_ring *r,
+				   u64 seq)
+{
+	int i;
+
+	KUNIT_EXPECT_FALSE(test, r->halted);	/* not at once */
+	for (i = 0; i < 250 && !READ_ONCE(r->halted); i++)
+		msleep(20);
+	KUNIT_EXPECT_TRUE(test, r->halted);
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_error, EOWNERDEAD);
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_seq, seq);
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_by, BB_ID_ANY);
+	/* The work item drops its reference: ours is the last. */
+	for (i = 0; i < 50 && kref_read(&r->ref) > 1; i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, kref_read(&r->ref), 1U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&r->intents));
+}
+
 static void bb_prec_release_abandons_or_fails(struct kunit *test)
 {
 	struct bb_ring *r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1,
@@ -2608,7 +2682,6 @@ static void bb_prec_release_abandons_or_fails(struct kunit *test)
 	struct bb_view *v = &r->view;
 	struct bb_claim_record *c;
 	u32 id;
-	int i;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bf);
 	bf->ring = r;
@@ -2627,28 +2700,55 @@ static void bb_prec_release_abandons_or_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r->records_used, 0ULL);
 	KUNIT_EXPECT_FALSE(test, r->halted);
 
-	/* A CAS won and never recorded: failed, after a few re-checks. */
+	/* A CAS won and never recorded, nobody else can have: abandoned. */
+	v->prod->claim = 5;
+	bb_release_with_intent(test, bf, 3, 2);
+	KUNIT_EXPECT_FALSE(test, r->halted);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->abandoned), 5LL);
+	KUNIT_EXPECT_TRUE(test, bb_is_abandoned(v, 3));
+	KUNIT_EXPECT_TRUE(test, bb_is_abandoned(v, 4));
+	KUNIT_EXPECT_EQ(test, r->records_used, 0ULL);
+	KUNIT_EXPECT_TRUE(test, list_empty(&r->intents));
+	bb_ring_put(r);
+
+	/* A live producer shows an intent at the same frontier and stays
+	 * there (stopped?): either may have won. Failed after re-checks.
+	 */
+	r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1, NULL);
+	bf->ring = r;
 	mutex_lock(&r->lock);
 	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
 	mutex_unlock(&r->lock);
-	KUNIT_EXPECT_EQ(test, r->records[id].intent_n, 0U);	/* zeroed */
+	r->records[id].intent_lo = 3;
+	r->records[id].intent_n = 1;
+	r->view.prod->claim = 5;
+	bb_release_with_intent(test, bf, 3, 2);
+	bb_expect_failed_later(test, r, 3);
+	KUNIT_EXPECT_FALSE(test, bb_is_abandoned(&r->view, 3));
+	bb_ring_put(r);
+
+	/* Claims went through the kernel, which records no intent. */
+	r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1, NULL);
+	bf->ring = r;
+	r->kclaimed = true;
+	r->view.prod->claim = 5;
+	bb_release_with_intent(test, bf, 3, 2);
+	bb_expect_failed_later(test, r, 3);
+	bb_ring_put(r);
+
+	/* Two producers die with intents from 3 for 2 and for 1: which won? */
+	r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1, NULL);
+	bf->ring = r;
+	mutex_lock(&r->lock);
+	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
+	mutex_unlock(&r->lock);
+	r->records[id].intent_lo = 3;
+	r->records[id].intent_n = 1;
+	r->view.prod->claim = 5;
+	bb_release_with_intent(test, bf, 3, 2);	/* in doubt: queued */
 	bf->record_id = id;
-	c = &r->records[id];
-	c->intent_lo = 3;
-	c->intent_n = 2;
-	v->prod->claim = 5;
-	bb_prec_release(bf);
-	KUNIT_EXPECT_FALSE(test, r->halted);	/* not at once */
-	for (i = 0; i < 250 && !READ_ONCE(r->halted); i++)
-		msleep(20);
-	KUNIT_EXPECT_TRUE(test, r->halted);
-	KUNIT_EXPECT_EQ(test, r->hdr->fail_error, EOWNERDEAD);
-	KUNIT_EXPECT_EQ(test, r->hdr->fail_seq, 3ULL);
-	KUNIT_EXPECT_EQ(test, r->hdr->fail_by, BB_ID_ANY);
-	/* The work item drops its reference: ours is the last. */
-	for (i = 0; i < 50 && kref_read(&r->ref) > 1; i++)
-		msleep(20);
-	KUNIT_EXPECT_EQ(test, kref_read(&r->ref), 1U);
+	bb_prec_release(bf);			/* the other one dies */
+	bb_expect_failed_later(test, r, 3);
 	bb_ring_put(r);
 
 	/* Garbage fails the ring at once. */
@@ -2761,6 +2861,7 @@ static struct kunit_case bb_cases[] = {
 	KUNIT_CASE(bb_prec_abandon_flags_only_window_and_unpublished),
 	KUNIT_CASE(bb_record_follows_claims_and_publishes),
 	KUNIT_CASE(bb_prec_intent_settles_only_on_proof),
+	KUNIT_CASE(bb_prec_intent_won_only_if_nothing_else_explains),
 	KUNIT_CASE(bb_prec_release_abandons_or_fails),
 	KUNIT_CASE(bb_prec_attach_hands_out_each_record_once),
 	{}

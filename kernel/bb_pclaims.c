@@ -7,7 +7,9 @@
  * current; a dead producer's recorded claims are published abandoned, and
  * an intent it left in flight (did its CAS win?) is settled from the
  * other records and from avail[], at once or from a work item that looks
- * again a few times, and fails the ring when it cannot be settled.
+ * again a few times. When nothing but the dead producer's own CAS can
+ * have moved the frontier past the intent, that CAS won: its claim is
+ * published abandoned. The ring fails only when that stays unclear.
  *
  * Records are written by producers and trusted for nothing: every value
  * is bounded (at most BB_RECORD_RANGES entries of at most a ring each),
@@ -31,6 +33,7 @@ static struct workqueue_struct *bb_prec_wq;
 
 struct bb_intent_work {
 	struct work_struct work;
+	struct list_head node;		/* in ring->intents, under its lock */
 	struct bb_ring *ring;		/* referenced */
 	u64 lo;
 	u32 n;
@@ -148,6 +151,46 @@ bool bb_prec_intent_settled(const struct bb_view *v,
 	return false;
 }
 
+/*
+ * Did a dead producer's CAS from lo for n events win? Yes when nothing
+ * else explains the frontier having passed lo + n: no live producer has
+ * an intent at lo (each stores one before its CAS and keeps it until its
+ * entry is recorded), none has an entry starting at lo, and lo's slot is
+ * not published. Read in that order, the reverse of a live winner's
+ * stores (release stores in record.h), so that a winner moving on
+ * between two reads still shows in the next one. skip: the dead
+ * producer's own record while it is still handed out. The caller also
+ * rules out claims made through the kernel and other dead intents at lo.
+ */
+bool bb_prec_intent_won(const struct bb_view *v,
+			const struct bb_claim_record *records, u64 used,
+			u32 skip, u64 lo, u32 n)
+{
+	/* Pairs with the winner's CAS on claim, as in bb_prec_release(). */
+	u64 frontier = smp_load_acquire(&v->prod->claim);
+	u32 id, round;
+
+	if (frontier < lo + n || frontier - lo > v->size)
+		return false;
+	for (id = 0; id < BB_MAX_RECORDS; id++) {
+		if (id == skip || !(used & BIT_ULL(id)))
+			continue;
+		/* Pairs with the release store clearing it (record.h). */
+		if (smp_load_acquire(&records[id].intent_n) &&
+		    READ_ONCE(records[id].intent_lo) == lo)
+			return false;
+	}
+	for (id = 0; id < BB_MAX_RECORDS; id++)
+		if (id != skip && (used & BIT_ULL(id)) &&
+		    bb_prec_won_from(&records[id], lo))
+			return false;
+	/* Entries before the slot: pairs with bb_record_published(). */
+	smp_rmb();
+	/* Pairs with bb_publish()'s release store; see bb_is_published(). */
+	round = smp_load_acquire(&v->avail[lo & v->mask]);
+	return (round & BB_AVAIL_ROUND_MASK) != bb_avail_round(v, lo);
+}
+
 static void bb_prec_fail(struct bb_ring *r, u64 seq)
 {
 	struct bb_fail f = { .seq = seq, .error = EOWNERDEAD };
@@ -156,15 +199,44 @@ static void bb_prec_fail(struct bb_ring *r, u64 seq)
 	bb_ring_halt(r, &f, BB_ID_ANY);
 }
 
-static bool bb_intent_settled(struct bb_ring *r, u32 skip, u64 lo)
+/*
+ * A dead producer's intent (lo, n), r->lock held: true when nothing is
+ * left to wait for, with *abandoned the events of its claim published
+ * abandoned if its CAS won. skip: its record while still handed out;
+ * self: its work item once queued.
+ */
+static bool bb_intent_resolve(struct bb_ring *r, u32 skip, u64 lo, u32 n,
+			      const struct bb_intent_work *self,
+			      u64 *abandoned)
 {
-	bool settled;
+	const struct bb_view *v = &r->view;
+	const struct bb_intent_work *w;
+	u64 frontier;
 
-	mutex_lock(&r->lock);
-	settled = bb_prec_intent_settled(&r->view, r->records,
-					 r->records_used, skip, lo);
-	mutex_unlock(&r->lock);
-	return settled;
+	*abandoned = 0;
+	if (bb_prec_intent_settled(v, r->records, r->records_used, skip, lo))
+		return true;
+	if (!bb_prec_intent_won(v, r->records, r->records_used, skip, lo, n))
+		return false;
+	/* Read after the frontier: pairs with bb_kclaim_locked(). */
+	if (READ_ONCE(r->kclaimed))
+		return false;
+	/* Two dead intents from lo for different counts: which one won? */
+	list_for_each_entry(w, &r->intents, node)
+		if (w != self && w->lo == lo && w->n != n)
+			return false;
+	/* Pairs with the producers' CAS on claim, as in bb_prec_release(). */
+	frontier = smp_load_acquire(&v->prod->claim);
+	*abandoned = bb_prec_abandon_range(v, frontier, lo, lo + n);
+	return true;
+}
+
+static void bb_intent_done(struct bb_ring *r, u64 abandoned)
+{
+	if (abandoned) {
+		atomic64_add(abandoned, &r->abandoned);
+		bb_wake(r, BB_WAKE_CONSUMERS);
+	}
 }
 
 /* Look again a few times, off the closing task; fail the ring if unsure. */
@@ -174,15 +246,25 @@ static void bb_intent_work_fn(struct work_struct *work)
 						work);
 	struct bb_ring *r = w->ring;
 	unsigned int tries;
+	u64 abandoned = 0;
+	bool done = false;
 
-	for (tries = 0; tries < BB_INTENT_TRIES; tries++) {
-		if (READ_ONCE(r->halted) ||
-		    bb_intent_settled(r, BB_ID_ANY, w->lo))
-			goto out;
-		usleep_range(BB_INTENT_DELAY_US, 2 * BB_INTENT_DELAY_US);
+	for (tries = 0; tries < BB_INTENT_TRIES && !done; tries++) {
+		if (READ_ONCE(r->halted))
+			break;
+		if (tries)
+			usleep_range(BB_INTENT_DELAY_US, 2 * BB_INTENT_DELAY_US);
+		mutex_lock(&r->lock);
+		done = bb_intent_resolve(r, BB_ID_ANY, w->lo, w->n, w,
+					 &abandoned);
+		mutex_unlock(&r->lock);
 	}
-	bb_prec_fail(r, w->lo);
-out:
+	if (!done && !READ_ONCE(r->halted))
+		bb_prec_fail(r, w->lo);
+	mutex_lock(&r->lock);
+	list_del(&w->node);
+	mutex_unlock(&r->lock);
+	bb_intent_done(r, abandoned);
 	bb_ring_put(r);
 	kfree(w);
 }
@@ -202,6 +284,10 @@ static void bb_intent_later(struct bb_ring *r, u64 lo, u32 n)
 	w->ring = r;
 	w->lo = lo;
 	w->n = n;
+	/* Listed before the record is released: never out of sight. */
+	mutex_lock(&r->lock);
+	list_add(&w->node, &r->intents);
+	mutex_unlock(&r->lock);
 	queue_work(bb_prec_wq, &w->work);
 }
 
@@ -228,7 +314,7 @@ void bb_prec_release(struct bb_file *bf)
 	struct bb_ring *r = bf->ring;
 	const struct bb_view *v = &r->view;
 	struct bb_claim_record c;
-	u64 frontier, n = 0;
+	u64 frontier, n = 0, won = 0;
 	bool pending = false;
 	u32 i;
 	int ret;
@@ -256,17 +342,18 @@ void bb_prec_release(struct bb_file *bf)
 			if (c.r[i].lo == c.intent_lo &&
 			    !bb_range_empty(c.r[i].lo, c.r[i].end))
 				pending = false;	/* recorded: released */
-		if (pending && bb_intent_settled(r, bf->record_id,
-						 c.intent_lo))
-			pending = false;
+		if (pending) {
+			mutex_lock(&r->lock);
+			pending = !bb_intent_resolve(r, bf->record_id,
+						     c.intent_lo, c.intent_n,
+						     NULL, &won);
+			mutex_unlock(&r->lock);
+		}
 	}
 	if (pending)
 		bb_intent_later(r, c.intent_lo, c.intent_n);
 out:
-	if (n) {
-		atomic64_add(n, &r->abandoned);
-		bb_wake(r, BB_WAKE_CONSUMERS);
-	}
+	bb_intent_done(r, n + won);
 	mutex_lock(&r->lock);
 	r->records_used &= ~BIT_ULL(bf->record_id);
 	mutex_unlock(&r->lock);

@@ -231,6 +231,7 @@ int bb_ring_create(const struct bb_create *c, struct bb_ring **ringp)
 	kref_init(&r->ref);
 	mutex_init(&r->lock);
 	INIT_LIST_HEAD(&r->node);
+	INIT_LIST_HEAD(&r->intents);
 	init_waitqueue_head(&r->consumer_wq);
 	init_waitqueue_head(&r->producer_wq);
 	init_waitqueue_head(&r->dependent_wq);

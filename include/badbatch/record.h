@@ -4,10 +4,13 @@
  * uapi header): what it is about to claim and what it claimed and has not
  * published, kept in shared memory so that the kernel can release it as
  * abandoned when the producer dies. Only the record's own producer writes
- * it (the kernel zeroes it on attach); every store is a plain one, and
- * the state the record shows after any prefix of these stores is one the
- * kernel can act on: entries are empty (lo >= end) or a subset of an
- * unpublished claim of this producer, never a mix of two.
+ * it (the kernel zeroes it on attach); the state the record shows after
+ * any prefix of these stores is one the kernel can act on: entries are
+ * empty (lo >= end) or a subset of an unpublished claim of this
+ * producer, never a mix of two. The stores that end a claim's intent and
+ * shrink an entry are releases (plain stores on x86): the kernel reads
+ * intent, entries and avail[] in that order to tell whether a dead
+ * producer's CAS won (bb_prec_intent_won()).
  */
 #ifndef _BADBATCH_RECORD_H
 #define _BADBATCH_RECORD_H
@@ -46,7 +49,8 @@ static inline void bb_record_claimed(struct bb_claim_record *rec, __u64 lo,
 		bb_store(&rec->flags, bb_load(&rec->flags) |
 			 BB_RECORD_OVERFLOW);
 	}
-	bb_store(&rec->intent_n, 0);
+	/* The entry before the intent goes: pairs with the kernel's acquire. */
+	bb_store_release(&rec->intent_n, 0);
 }
 
 /*
@@ -69,12 +73,13 @@ static inline void bb_record_published(struct bb_claim_record *rec,
 
 		if (bb_range_empty(a, b) || end <= a || lo >= b)
 			continue;
+		/* Releases: avail[] before the entry shrinks (see top). */
 		if (lo <= a && end >= b) {
-			bb_store(&rec->r[i].end, a);	/* now empty */
+			bb_store_release(&rec->r[i].end, a);	/* now empty */
 		} else if (lo <= a) {
-			bb_store(&rec->r[i].lo, end);
+			bb_store_release(&rec->r[i].lo, end);
 		} else if (end >= b) {
-			bb_store(&rec->r[i].end, lo);
+			bb_store_release(&rec->r[i].end, lo);
 		} else {
 			__u32 n0 = bb_load(&rec->nr);
 
@@ -83,7 +88,7 @@ static inline void bb_record_published(struct bb_claim_record *rec,
 			if (bb_load(&rec->flags) & BB_RECORD_OVERFLOW &&
 			    bb_load(&rec->nr) == n0)
 				return;	/* no room: keep the whole entry */
-			bb_store(&rec->r[i].end, lo);
+			bb_store_release(&rec->r[i].end, lo);
 		}
 	}
 }

@@ -7,10 +7,13 @@
  *   (c) blocked in the library waiting for capacity on a full ring,
  *   (d) inside BB_IOC_CLAIM, holding a kernel-mediated claim,
  *   (e) with its claim record in flight, built with the raw ABI: an intent
- *       whose CAS never ran; a CAS won and never recorded (the ring fails
- *       with EOWNERDEAD); an intent whose CAS another live producer won
- *       and recorded at once, or 30 ms later (settled by the kernel's
- *       delayed re-check); a garbage record (the ring fails);
+ *       whose CAS never ran; a CAS won and never recorded (nothing else
+ *       explains the frontier: released as abandoned); the same while a
+ *       live producer shows an intent from the same frontier (either may
+ *       have won: the ring fails with EOWNERDEAD); an intent whose CAS
+ *       another live producer won and recorded at once, or 30 ms later
+ *       (settled by the kernel's delayed re-check); a garbage record (the
+ *       ring fails);
  *   (f) holding more claims than its record has entries (the ring fails),
  *   (g) and a producer closing with claims outstanding.
  * A survivor then produces in another process: nobody hangs (every wait
@@ -247,7 +250,7 @@ static struct bb_claim_record *raw_record(struct t_ring *r)
 }
 
 enum raw_mode { RAW_INTENT_ONLY, RAW_WON_UNRECORDED, RAW_INTENT_LOST,
-		RAW_GARBAGE };
+		RAW_GARBAGE, RAW_WON_CONTESTED };
 
 struct raw_arg {
 	const char *name;
@@ -279,6 +282,16 @@ static int raw_victim(void *arg)
 		if (!bb_cas(&r.v.prod->claim, &f, f + 3))
 			return 6;
 		break;
+	case RAW_WON_CONTESTED:
+		bb_store(&rec->intent_lo, f);
+		bb_store(&rec->intent_n, 3);
+		if (!bb_cas(&r.v.prod->claim, &f, f + 3))
+			return 6;
+		/* A bystander shows an intent from f too, then we die. */
+		__atomic_store_n(&sh->step, 1, __ATOMIC_RELEASE);
+		if (t_wait_u32(&sh->step, 2, 5000))
+			return 7;
+		break;
 	case RAW_INTENT_LOST:
 		bb_store(&rec->intent_lo, f);
 		bb_store(&rec->intent_n, 3);
@@ -293,6 +306,30 @@ static int raw_victim(void *arg)
 	}
 	raise(SIGKILL);
 	return 5;
+}
+
+/*
+ * A live raw producer that shows an intent from sh->lo and sits on it,
+ * as one stopped between its CAS and its record would.
+ */
+static int raw_bystander(void *arg)
+{
+	struct bb_claim_record *rec;
+	struct t_ring r;
+
+	if (t_join(&r, arg, BB_ROLE_PRODUCER, BB_ID_ANY, 0))
+		return 3;
+	rec = raw_record(&r);
+	if (!rec || t_wait_u32(&sh->step, 1, 5000))
+		return 4;
+	bb_store(&rec->intent_lo, sh->lo);
+	bb_store(&rec->intent_n, 1);
+	__atomic_store_n(&sh->step, 2, __ATOMIC_RELEASE);
+	if (t_wait_u32(&sh->go, 1, 10000))
+		return 5;
+	bb_store(&rec->intent_n, 0);
+	t_ring_close(&r);
+	return 0;
 }
 
 /* A live raw producer that wins the CAS from sh->lo; records after delay. */
@@ -503,6 +540,42 @@ static void raw_scenario(const char *tag, enum raw_mode mode,
 	badbatch_close(ring);
 }
 
+/*
+ * The dead producer won its CAS from lo and recorded nothing, while a
+ * live one shows an intent from lo as well and stays: either may have
+ * won, so the kernel must not guess. The ring fails, nothing abandoned.
+ */
+static void contested_scenario(const char *tag)
+{
+	struct badbatch *ring = make_ring(tag);
+	struct raw_arg ra = { .mode = RAW_WON_CONTESTED };
+	struct badbatch_failure f;
+	struct badbatch_stats st;
+	pid_t v, b;
+	uint64_t t0;
+
+	if (!ring)
+		return;
+	ra.name = t_name(tag);
+	memset(sh, 0, sizeof(*sh));
+	b = t_spawn("bystander", 20, raw_bystander, (void *)ra.name);
+	v = t_spawn("raw-victim", 20, raw_victim, &ra);
+	T_CHILD_SIG(v, 10000, SIGKILL, "%s: victim SIGKILLed", tag);
+	t0 = t_now_ns();
+	while (!badbatch_is_halted(ring) && t_now_ns() - t0 < 5000000000ull)
+		t_sleep_ms(10);
+	T_OK(badbatch_is_halted(ring), "%s: failed within 5 s (%llu ms)", tag,
+	     (unsigned long long)((t_now_ns() - t0) / 1000000));
+	T_EQ(badbatch_get_failure(ring, &f), 0, "%s: get the failure", tag);
+	T_EQ(f.error, EOWNERDEAD, "%s: fail_error EOWNERDEAD", tag);
+	T_EQ(f.seq, sh->lo, "%s: fail_seq is the dead intent's frontier", tag);
+	T_EQ(badbatch_get_stats(ring, &st), 0, "%s: stats", tag);
+	T_EQ(st.abandoned, 0, "%s: nothing abandoned on a guess", tag);
+	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
+	T_CHILD(b, 10000, "%s: the bystander leaves", tag);
+	badbatch_close(ring);
+}
+
 int main(void)
 {
 	static const struct expect a = { .victim = 0, .abandoned = 3 };
@@ -543,8 +616,10 @@ int main(void)
 	raw_scenario("intent-only", RAW_INTENT_ONLY, -1, &none);
 	raw_scenario("intent-lost", RAW_INTENT_LOST, 0, &none);
 	raw_scenario("intent-late", RAW_INTENT_LOST, 30, &none);
+	/* Nothing but its own CAS explains the frontier: released. */
+	raw_scenario("won-unrecorded", RAW_WON_UNRECORDED, -1, &a);
+	contested_scenario("won-contested");
 	sh->lo = 0;
-	raw_scenario("won-unrecorded", RAW_WON_UNRECORDED, -1, &fail);
 	raw_scenario("garbage", RAW_GARBAGE, -1, &fail);
 	scenario("overflow", victim_overflow, false, &fail);
 	return t_done();
