@@ -71,6 +71,11 @@ runs=(
 	"attach               attach.pml          pass -"
 	"attach_nosnapfence   attach.pml          fail -DNO_SNAPSHOT_FENCE"
 	"attach_noattachfence attach.pml          fail -DNO_ATTACH_FENCE"
+	# A dead producer's CAS won unrecorded: the kernel concludes so only
+	# when no live intent, entry or slot explains the frontier.
+	"intent               intent.pml          pass -"
+	"intent_slotfirst     intent.pml          fail -DSLOT_FIRST"
+	"intent_nointent      intent.pml          fail -DNO_INTENT"
 )
 
 report() {
