@@ -90,7 +90,8 @@ static int bb_ioc_info(struct bb_file *bf, struct bb_info __user *uarg)
 	reg = l->region;
 	info.ring_id = r->id;
 	info.flags = l->flags;
-	info.features = r->sleeper_barrier ? BB_FEAT_SLEEPER_BARRIER : 0;
+	info.features = (r->sleeper_barrier ? BB_FEAT_SLEEPER_BARRIER : 0) |
+			BB_FEAT_RECORD_WON;
 	info.slot_count = l->slot_count;
 	info.slot_size = l->slot_size;
 	info.max_consumers = l->max_consumers;

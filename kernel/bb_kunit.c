@@ -2482,10 +2482,12 @@ static void bb_prec_validate_rejects_garbage(struct kunit *test)
 	c.nr = 0xffffffff;
 	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
 	c.nr = 2;
-	c.flags = 2;
+	c.flags = 4;
 	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
-	c.flags = BB_RECORD_OVERFLOW;
+	c.flags = BB_RECORD_OVERFLOW | BB_RECORD_KEPT;
 	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EOVERFLOW);
+	c.flags = BB_RECORD_KEPT;
+	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), 0);
 	c.flags = 0;
 	c.intent_n = 9;		/* more than a ring */
 	KUNIT_EXPECT_EQ(test, bb_prec_validate(&c, 20, 8), -EPROTO);
@@ -2614,6 +2616,10 @@ static void bb_prec_intent_won_only_if_nothing_else_explains(struct kunit *test)
 	v->prod->claim = 4;
 	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 0, BB_ID_ANY, 3, 2));
 	v->prod->claim = 5;
+	/* A live producer that does not keep its record may have won. */
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
+	bb_record_keep(&recs[1]);
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
 	/* A live producer between its CAS from 3 and its entry. */
 	recs[1].intent_lo = 3;
 	recs[1].intent_n = 1;
@@ -2624,12 +2630,22 @@ static void bb_prec_intent_won_only_if_nothing_else_explains(struct kunit *test)
 	/* An intent elsewhere is no explanation. */
 	recs[1].intent_lo = 5;
 	KUNIT_EXPECT_TRUE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
+	recs[1].intent_n = 0;
+	/* Overflowed: it may hold a claim from 3 with no entry. */
+	recs[1].flags |= BB_RECORD_OVERFLOW;
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
+	bb_record_reset(&recs[1]);
+	KUNIT_EXPECT_EQ(test, recs[1].flags, BB_RECORD_KEPT);
+	KUNIT_EXPECT_TRUE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
 	/* A live entry starting at 3: that producer won. */
 	bb_record_claimed(&recs[1], 3, 4);
 	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
 	memset(&recs[1], 0, sizeof(recs[1]));
 	/* Slot 3 published: somebody else's, or nothing left of it. */
 	bb_publish(v, 3, 1);
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 0, BB_ID_ANY, 3, 2));
+	/* ... or published a lap later: not the lap before 3 either. */
+	bb_publish(v, 11, 1);
 	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 0, BB_ID_ANY, 3, 2));
 	/* More than a ring behind the frontier. */
 	v->prod->claim = 12;
@@ -2719,6 +2735,7 @@ static void bb_prec_release_abandons_or_fails(struct kunit *test)
 	mutex_lock(&r->lock);
 	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
 	mutex_unlock(&r->lock);
+	bb_record_keep(&r->records[id]);
 	r->records[id].intent_lo = 3;
 	r->records[id].intent_n = 1;
 	r->view.prod->claim = 5;
@@ -2742,6 +2759,7 @@ static void bb_prec_release_abandons_or_fails(struct kunit *test)
 	mutex_lock(&r->lock);
 	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
 	mutex_unlock(&r->lock);
+	bb_record_keep(&r->records[id]);
 	r->records[id].intent_lo = 3;
 	r->records[id].intent_n = 1;
 	r->view.prod->claim = 5;

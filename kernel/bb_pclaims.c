@@ -58,7 +58,8 @@ int bb_prec_validate(const struct bb_claim_record *c, u64 frontier, u32 size)
 {
 	u32 i, nr = c->nr;
 
-	if (c->flags & ~BB_RECORD_OVERFLOW || nr > BB_RECORD_RANGES)
+	if (c->flags & ~(BB_RECORD_OVERFLOW | BB_RECORD_KEPT) ||
+	    nr > BB_RECORD_RANGES)
 		return -EPROTO;
 	if (c->intent_n && (c->intent_n > size || c->intent_lo > frontier))
 		return -EPROTO;
@@ -168,16 +169,27 @@ bool bb_prec_intent_won(const struct bb_view *v,
 {
 	/* Pairs with the winner's CAS on claim, as in bb_prec_release(). */
 	u64 frontier = smp_load_acquire(&v->prod->claim);
-	u32 id, round;
+	u32 id, round, flags;
 
 	if (frontier < lo + n || frontier - lo > v->size)
 		return false;
 	for (id = 0; id < BB_MAX_RECORDS; id++) {
+		const struct bb_claim_record *c = &records[id];
+
 		if (id == skip || !(used & BIT_ULL(id)))
 			continue;
-		/* Pairs with the release store clearing it (record.h). */
-		if (smp_load_acquire(&records[id].intent_n) &&
-		    READ_ONCE(records[id].intent_lo) == lo)
+		/* Pairs with the release stores of intent_n (record.h). */
+		if (smp_load_acquire(&c->intent_n) &&
+		    READ_ONCE(c->intent_lo) == lo)
+			return false;
+		/*
+		 * Not kept (a producer claiming without a record may have
+		 * won anything), or overflowed (it may hold a claim it has
+		 * no entry for).
+		 */
+		flags = READ_ONCE(c->flags);
+		if (!(flags & BB_RECORD_KEPT) || (flags & BB_RECORD_OVERFLOW) ||
+		    READ_ONCE(c->nr) > BB_RECORD_RANGES)
 			return false;
 	}
 	for (id = 0; id < BB_MAX_RECORDS; id++)
@@ -188,7 +200,17 @@ bool bb_prec_intent_won(const struct bb_view *v,
 	smp_rmb();
 	/* Pairs with bb_publish()'s release store; see bb_is_published(). */
 	round = smp_load_acquire(&v->avail[lo & v->mask]);
-	return (round & BB_AVAIL_ROUND_MASK) != bb_avail_round(v, lo);
+	/* Unpublished is the lap before lo's, nothing else (not a later one). */
+	if ((round & BB_AVAIL_ROUND_MASK) !=
+	    ((u32)(lo >> v->shift) & BB_AVAIL_ROUND_MASK))
+		return false;
+	/*
+	 * ... and read while lo was still within a ring of the frontier:
+	 * after the slot, by its acquire. An unpublished lo holds every
+	 * producer within a ring of it.
+	 */
+	frontier = READ_ONCE(v->prod->claim);
+	return frontier - lo <= v->size;
 }
 
 static void bb_prec_fail(struct bb_ring *r, u64 seq)
@@ -220,6 +242,9 @@ static bool bb_intent_resolve(struct bb_ring *r, u32 skip, u64 lo, u32 n,
 		return false;
 	/* Read after the frontier: pairs with bb_kclaim_locked(). */
 	if (READ_ONCE(r->kclaimed))
+		return false;
+	/* Halted: bb_claim_undo() may move the frontier back. */
+	if (READ_ONCE(r->halted))
 		return false;
 	/* Two dead intents from lo for different counts: which one won? */
 	list_for_each_entry(w, &r->intents, node)

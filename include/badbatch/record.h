@@ -93,11 +93,22 @@ static inline void bb_record_published(struct bb_claim_record *rec,
 	}
 }
 
-/* Nothing is outstanding any more: start afresh (also clears overflow). */
+/* Nothing is outstanding any more: start afresh (clears overflow). */
 static inline void bb_record_reset(struct bb_claim_record *rec)
 {
-	bb_store(&rec->nr, 0);
-	bb_store(&rec->flags, 0);
+	/* Releases: every publish before (bb_prec_intent_won()). */
+	bb_store_release(&rec->nr, 0);
+	bb_store_release(&rec->flags, bb_load(&rec->flags) & BB_RECORD_KEPT);
+}
+
+/*
+ * Say, before the first claim, that this producer keeps its record: the
+ * kernel may then rely on it when another producer dies with a CAS in
+ * flight (BB_FEAT_RECORD_WON).
+ */
+static inline void bb_record_keep(struct bb_claim_record *rec)
+{
+	bb_store_release(&rec->flags, bb_load(&rec->flags) | BB_RECORD_KEPT);
 }
 
 /*
@@ -122,7 +133,8 @@ static inline int bb_try_claim_rec(const struct bb_view *v,
 	if (!bb_has_room(v, pc, cur, end))
 		return -EAGAIN;
 	bb_store(&rec->intent_lo, cur);
-	bb_store(&rec->intent_n, n);
+	/* intent_n's stores are releases: the kernel acquires it first. */
+	bb_store_release(&rec->intent_n, n);
 	for (tries = 0; tries < BB_CLAIM_RETRIES; tries++) {
 		if (bb_cas(&v->prod->claim, &cur, end)) {
 			*lo = cur;
@@ -135,7 +147,7 @@ static inline int bb_try_claim_rec(const struct bb_view *v,
 			break;
 		bb_store(&rec->intent_lo, cur);
 	}
-	bb_store(&rec->intent_n, 0);
+	bb_store_release(&rec->intent_n, 0);
 	return tries < BB_CLAIM_RETRIES ? -EAGAIN : -EBUSY;
 }
 

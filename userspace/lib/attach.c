@@ -121,6 +121,9 @@ int bb_part_attach(struct badbatch *ring, struct bb_attach *a,
 	    sizeof(struct bb_claim_record) > in.record_id)
 		p->record = (struct bb_claim_record *)(prod + in.records_off) +
 			    in.record_id;
+	/* Before any claim: the kernel may then count on the record. */
+	if (p->record && (in.features & BB_FEAT_RECORD_WON))
+		bb_record_keep(p->record);
 	bb_view_init(&p->view, p->maps[MAP_HDR].addr, prod,
 		     (in.flags & BB_RING_MULTI_PRODUCER) ?
 		     (__u32 *)(prod + in.avail_off) : NULL,

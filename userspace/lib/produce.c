@@ -223,7 +223,7 @@ static __attribute__((noinline)) int bb_publish_slow(
 		p->unpublished = p->unpublished > n ? p->unpublished - n : 0;
 		/* Overflowed, and now every claim is out: start afresh. */
 		if (bb_unlikely(!p->unpublished &&
-				bb_load(&p->rec->flags)))
+				(bb_load(&p->rec->flags) & BB_RECORD_OVERFLOW)))
 			bb_record_reset(p->rec);
 	}
 	/* No kernel, no sleeper: a memory ring skips the full barrier. */

@@ -150,6 +150,13 @@ struct bb_info {
  * drained by it and the sleeper's re-check sees the store.
  */
 #define BB_FEAT_SLEEPER_BARRIER	(1U << 0)
+/*
+ * RECORD_WON: when a producer dies between winning its CAS and recording
+ * the claim, and every other attached producer keeps its record
+ * (BB_RECORD_KEPT), the kernel finds that out and releases the claim
+ * instead of failing the ring (docs/abi.md, "Claim records").
+ */
+#define BB_FEAT_RECORD_WON	(1U << 1)
 
 /* bb_wait.flags */
 #define BB_WAITF_DEADLINE	(1U << 0)	/* deadline_ns is valid */
@@ -338,24 +345,28 @@ struct bb_producer_page {
  * that the kernel can abandon what it claimed and never published when
  * its fd is released (death or close):
  *
+ *  - with BB_FEAT_RECORD_WON, before its first claim: flags =
+ *    BB_RECORD_KEPT (it keeps its record as below; kept from then on);
  *  - before each compare-and-swap of claim from frontier f for n events:
- *    intent_lo = f, then intent_n = n (the CAS orders them before itself);
+ *    intent_lo = f, then intent_n = n as a release;
  *  - after winning: a free entry r[i] = {f, f + n}, nr covering it, then
- *    intent_n = 0; after losing for good: intent_n = 0;
+ *    intent_n = 0 as a release; after losing for good: the same;
  *  - after publishing (avail[] stored first), the published part leaves
- *    its entry (shrunk, split, or removed by moving the last entry in);
+ *    its entry with release stores (shrunk, split or emptied);
  *  - with more outstanding claims than entries: BB_RECORD_OVERFLOW.
  *
  * The kernel zeroes a record when a producer attaches and reads it, as
  * untrusted data, only when that producer's fd is released, and, to tell
- * whether a dead producer's in-flight intent won its CAS, the entries of
- * every other record (an entry starting at f says that its producer won
- * the CAS from f). A record it cannot make sense of fails the ring with
- * fail_error EOWNERDEAD (see docs/abi.md).
+ * whether a dead producer's in-flight intent won its CAS, the intents,
+ * flags and entries of every other record (an intent from f, or an entry
+ * starting at f, says that its producer may have won or won the CAS from
+ * f). A record it cannot make sense of fails the ring with fail_error
+ * EOWNERDEAD (see docs/abi.md).
  */
 #define BB_MAX_RECORDS		64	/* multi-producer producers per ring */
 #define BB_RECORD_RANGES	14
 #define BB_RECORD_OVERFLOW	(1U << 0)	/* bb_claim_record.flags */
+#define BB_RECORD_KEPT		(1U << 1)	/* its producer keeps it */
 
 struct bb_claim_range {
 	__u64 lo;		/* first event claimed, not yet published */

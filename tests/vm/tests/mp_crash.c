@@ -32,6 +32,11 @@
 #define P_VICTIM	1
 #define P_SURVIVOR	2
 #define P_WINNER	3
+/*
+ * The live winner's claim: more than the victim's 3, so the frontier
+ * alone cannot tell the kernel that the victim lost.
+ */
+#define WINNER_N	4
 
 struct event {
 	uint64_t key;		/* producer << 32 | counter */
@@ -322,6 +327,7 @@ static int raw_bystander(void *arg)
 	rec = raw_record(&r);
 	if (!rec || t_wait_u32(&sh->step, 1, 5000))
 		return 4;
+	bb_record_keep(rec);	/* it keeps its record, as the library does */
 	bb_store(&rec->intent_lo, sh->lo);
 	bb_store(&rec->intent_n, 1);
 	__atomic_store_n(&sh->step, 2, __ATOMIC_RELEASE);
@@ -352,26 +358,27 @@ static int raw_winner(void *arg)
 	rec = raw_record(&r);
 	if (!rec || t_wait_u32(&sh->step, 1, 5000))
 		return 4;
+	bb_record_keep(rec);
 	f = sh->lo;
 	bb_store(&rec->intent_lo, f);
-	bb_store(&rec->intent_n, 2);
-	if (!bb_cas(&r.v.prod->claim, &f, f + 2))
+	bb_store(&rec->intent_n, WINNER_N);
+	if (!bb_cas(&r.v.prod->claim, &f, f + WINNER_N))
 		return 6;
 	if (!a->record_delay_ms)
-		bb_record_claimed(rec, f, f + 2);
+		bb_record_claimed(rec, f, f + WINNER_N);
 	__atomic_store_n(&sh->step, 2, __ATOMIC_RELEASE);
 	if (a->record_delay_ms) {
 		t_sleep_ms(a->record_delay_ms);
-		bb_record_claimed(rec, f, f + 2);
+		bb_record_claimed(rec, f, f + WINNER_N);
 	}
 	if (t_wait_u32(&sh->go, 1, 10000))
 		return 7;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < WINNER_N; i++) {
 		e = bb_slot(&r.v, f + i);
 		e->key = (uint64_t)P_WINNER << 32 | (uint64_t)i;
 	}
-	t_fast_publish(&r, f, 2);
-	bb_record_published(rec, f, f + 2);
+	t_fast_publish(&r, f, WINNER_N);
+	bb_record_published(rec, f, f + WINNER_N);
 	t_ring_close(&r);
 	return 0;
 }
@@ -527,7 +534,7 @@ static void raw_scenario(const char *tag, enum raw_mode mode,
 		T_OK(!badbatch_is_halted(ring),
 		     "%s: a CAS won by a live producer is not the dead one's", tag);
 		__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
-		extra[P_WINNER] = 2;
+		extra[P_WINNER] = WINNER_N;
 	}
 	check_after(tag, ring, c, x, extra);
 	if (w > 0)
