@@ -2698,6 +2698,7 @@ static void bb_prec_release_abandons_or_fails(struct kunit *test)
 	struct bb_view *v = &r->view;
 	struct bb_claim_record *c;
 	u32 id;
+	int i;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bf);
 	bf->ring = r;
@@ -2742,6 +2743,23 @@ static void bb_prec_release_abandons_or_fails(struct kunit *test)
 	bb_release_with_intent(test, bf, 3, 2);
 	bb_expect_failed_later(test, r, 3);
 	KUNIT_EXPECT_FALSE(test, bb_is_abandoned(&r->view, 3));
+	bb_ring_put(r);
+
+	/*
+	 * Halted: a producer may undo its claim and move the frontier
+	 * back, so nothing is inferred; the ring stays halted as it was.
+	 */
+	r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1, NULL);
+	bf->ring = r;
+	r->view.prod->claim = 5;
+	KUNIT_ASSERT_EQ(test, bb_ring_halt(r, NULL, BB_ID_ANY), 0);
+	bb_release_with_intent(test, bf, 3, 2);
+	for (i = 0; i < 50 && kref_read(&r->ref) > 1; i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, kref_read(&r->ref), 1U);
+	KUNIT_EXPECT_FALSE(test, bb_is_abandoned(&r->view, 3));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->abandoned), 0LL);
+	KUNIT_EXPECT_EQ(test, r->hdr->fail_error, 0U);
 	bb_ring_put(r);
 
 	/* Claims went through the kernel, which records no intent. */

@@ -154,14 +154,16 @@ bool bb_prec_intent_settled(const struct bb_view *v,
 
 /*
  * Did a dead producer's CAS from lo for n events win? Yes when nothing
- * else explains the frontier having passed lo + n: no live producer has
+ * else explains the frontier having passed lo + n: every live producer
+ * keeps its record (BB_RECORD_KEPT) and has not overflowed it, none has
  * an intent at lo (each stores one before its CAS and keeps it until its
- * entry is recorded), none has an entry starting at lo, and lo's slot is
- * not published. Read in that order, the reverse of a live winner's
- * stores (release stores in record.h), so that a winner moving on
- * between two reads still shows in the next one. skip: the dead
+ * entry is recorded) or an entry starting at lo, and lo's slot still
+ * shows the lap before lo's. Read in that order, the reverse of a live
+ * winner's stores (release stores in record.h), so that a winner moving
+ * on between two reads still shows in the next one. skip: the dead
  * producer's own record while it is still handed out. The caller also
- * rules out claims made through the kernel and other dead intents at lo.
+ * rules out a halted ring, claims made through the kernel and other dead
+ * intents at lo.
  */
 bool bb_prec_intent_won(const struct bb_view *v,
 			const struct bb_claim_record *records, u64 used,

@@ -151,10 +151,12 @@ struct bb_info {
  */
 #define BB_FEAT_SLEEPER_BARRIER	(1U << 0)
 /*
- * RECORD_WON: when a producer dies between winning its CAS and recording
- * the claim, and every other attached producer keeps its record
- * (BB_RECORD_KEPT), the kernel finds that out and releases the claim
- * instead of failing the ring (docs/abi.md, "Claim records").
+ * RECORD_WON: producers may set BB_RECORD_KEPT in their claim record
+ * (older modules reject it as garbage). When a producer dies between
+ * winning its CAS and recording the claim, the kernel may then find out
+ * from the other records, all kept, that its CAS won, and release the
+ * claim instead of failing the ring; the conditions are in docs/abi.md,
+ * "Claim records".
  */
 #define BB_FEAT_RECORD_WON	(1U << 1)
 
@@ -357,7 +359,8 @@ struct bb_producer_page {
  *
  * The kernel zeroes a record when a producer attaches and reads it, as
  * untrusted data, only when that producer's fd is released, and, to tell
- * whether a dead producer's in-flight intent won its CAS, the intents,
+ * (then and for up to a second after) whether another, dead producer's
+ * in-flight intent won its CAS, the intents,
  * flags and entries of every other record (an intent from f, or an entry
  * starting at f, says that its producer may have won or won the CAS from
  * f). A record it cannot make sense of fails the ring with fail_error

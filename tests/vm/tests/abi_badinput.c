@@ -970,8 +970,9 @@ static void test_info_stats(void)
 	T_EQ(in.slot_size, 40, "INFO slot_size");
 	T_EQ(in.max_consumers, 5, "INFO max_consumers");
 	T_EQ(in.flags, BB_RING_MULTI_PRODUCER, "INFO flags");
-	T_EQ(in.features, BB_FEAT_SLEEPER_BARRIER,
-	     "INFO features: the sleepers fence every CPU, and nothing else");
+	T_EQ(in.features, BB_FEAT_SLEEPER_BARRIER | BB_FEAT_RECORD_WON,
+	     "INFO features: the sleepers fence every CPU, unrecorded wins "
+	     "are found out, and nothing else");
 	/* The module parameter decides for rings created after it changes. */
 	if (!T_RC(t_param_write("sleeper_barrier", "0"), 0,
 		  "sleeper_barrier=0")) {
@@ -979,11 +980,12 @@ static void test_info_stats(void)
 
 		if (!T_RC(t_ring_new(&o, 0, 8, 8, 1, NULL), 0, "a new ring")) {
 			T_SYS(ioctl(o.fd, BB_IOC_INFO, &in), "its INFO");
-			T_EQ(in.features, 0, "INFO features: movers fence");
+			T_EQ(in.features, BB_FEAT_RECORD_WON,
+			     "INFO features: movers fence");
 			t_ring_close(&o);
 		}
 		T_SYS(ioctl(m.fd, BB_IOC_INFO, &in), "INFO of the older ring");
-		T_EQ(in.features, BB_FEAT_SLEEPER_BARRIER,
+		T_EQ(in.features, BB_FEAT_SLEEPER_BARRIER | BB_FEAT_RECORD_WON,
 		     "an existing ring keeps its protocol");
 		T_RC(t_param_write("sleeper_barrier", "1"), 0,
 		     "sleeper_barrier=1 again");

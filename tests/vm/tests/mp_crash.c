@@ -8,9 +8,11 @@
  *   (d) inside BB_IOC_CLAIM, holding a kernel-mediated claim,
  *   (e) with its claim record in flight, built with the raw ABI: an intent
  *       whose CAS never ran; a CAS won and never recorded (nothing else
- *       explains the frontier: released as abandoned); the same while a
- *       live producer shows an intent from the same frontier (either may
- *       have won: the ring fails with EOWNERDEAD); an intent whose CAS
+ *       explains the frontier: released as abandoned), also with an idle
+ *       library producer attached (it keeps its record: released) or an
+ *       idle raw one (it keeps none: the ring fails with EOWNERDEAD), or
+ *       while a live producer shows an intent from the same frontier
+ *       (either may have won: the ring fails); an intent whose CAS
  *       another live producer won and recorded at once, or 30 ms later
  *       (settled by the kernel's delayed re-check); a garbage record (the
  *       ring fails);
@@ -45,7 +47,8 @@ struct event {
 
 struct shared {
 	__u32 step;		/* victim/winner progress, for the parent */
-	__u32 go;		/* parent to winner */
+	__u32 go;		/* parent to winner, bystander, idle producer */
+	__u32 idle_ready;	/* the idle producer is attached */
 	__u64 lo;		/* the frontier the raw victim used */
 };
 
@@ -383,6 +386,34 @@ static int raw_winner(void *arg)
 	return 0;
 }
 
+/*
+ * A producer that attaches, claims nothing and stays until told: through
+ * the library (which keeps its record) or raw (which does not).
+ */
+struct idle_arg {
+	struct badbatch *ring;
+	const char *name;
+	bool library;
+};
+
+static int idle_producer(void *arg)
+{
+	const struct idle_arg *a = arg;
+	struct badbatch_producer *p = NULL;
+	struct t_ring r;
+
+	if (a->library ? !(p = make_producer(a->ring)) :
+			 t_join(&r, a->name, BB_ROLE_PRODUCER, BB_ID_ANY, 0))
+		return 3;
+	__atomic_store_n(&sh->idle_ready, 1, __ATOMIC_RELEASE);
+	t_wait_u32(&sh->go, 1, 30000);
+	if (p)
+		badbatch_producer_close(p);
+	else
+		t_ring_close(&r);
+	return 0;
+}
+
 /* ---- the parent's side */
 
 /*
@@ -548,6 +579,43 @@ static void raw_scenario(const char *tag, enum raw_mode mode,
 }
 
 /*
+ * The dead producer won its CAS from lo and recorded nothing while an
+ * idle producer is attached: one through the library keeps its record,
+ * so the win is released; a raw one that keeps none could have won
+ * anything, so the kernel must not guess and the ring fails.
+ */
+static void idle_scenario(const char *tag, bool library,
+			  const struct expect *x)
+{
+	struct badbatch *ring = make_ring(tag);
+	struct raw_arg ra = { .mode = RAW_WON_UNRECORDED };
+	struct idle_arg ia = { .ring = ring, .library = library };
+	struct badbatch_consumer *c;
+	pid_t v, idle;
+
+	if (!ring)
+		return;
+	ra.name = ia.name = t_name(tag);
+	c = make_consumer(ring);
+	T_OK(c != NULL, "%s: consumer attached", tag);
+	if (!c) {
+		badbatch_close(ring);
+		return;
+	}
+	memset(sh, 0, sizeof(*sh));
+	idle = t_spawn("idle", 60, idle_producer, &ia);
+	T_EQ(t_wait_u32(&sh->idle_ready, 1, 10000), 0,
+	     "%s: an idle producer attached", tag);
+	v = t_spawn("raw-victim", 20, raw_victim, &ra);
+	T_CHILD_SIG(v, 10000, SIGKILL, "%s: victim SIGKILLed", tag);
+	check_after(tag, ring, c, x, NULL);
+	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
+	T_CHILD(idle, 10000, "%s: the idle producer leaves", tag);
+	badbatch_consumer_close(c);
+	badbatch_close(ring);
+}
+
+/*
  * The dead producer won its CAS from lo and recorded nothing, while a
  * live one shows an intent from lo as well and stays: either may have
  * won, so the kernel must not guess. The ring fails, nothing abandoned.
@@ -625,6 +693,8 @@ int main(void)
 	raw_scenario("intent-late", RAW_INTENT_LOST, 30, &none);
 	/* Nothing but its own CAS explains the frontier: released. */
 	raw_scenario("won-unrecorded", RAW_WON_UNRECORDED, -1, &a);
+	idle_scenario("won-idle-kept", true, &a);
+	idle_scenario("won-idle-raw", false, &fail);
 	contested_scenario("won-contested");
 	sh->lo = 0;
 	raw_scenario("garbage", RAW_GARBAGE, -1, &fail);
