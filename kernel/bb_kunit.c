@@ -2670,6 +2670,21 @@ static void bb_release_with_intent(struct kunit *test, struct bb_file *bf,
 	bb_prec_release(bf);
 }
 
+/* A live producer that keeps its record, with an intent (lo, n). */
+static u32 bb_live_intent(struct kunit *test, struct bb_ring *r, u64 lo,
+			  u32 n)
+{
+	u32 id;
+
+	mutex_lock(&r->lock);
+	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
+	mutex_unlock(&r->lock);
+	bb_record_keep(&r->records[id]);
+	r->records[id].intent_lo = lo;
+	r->records[id].intent_n = n;
+	return id;
+}
+
 /* Wait for a work item to fail the ring, then for its reference. */
 static void bb_expect_failed_later(struct kunit *test, struct bb_ring *r,
 				   u64 seq)
@@ -2733,12 +2748,7 @@ static void bb_prec_release_abandons_or_fails(struct kunit *test)
 	 */
 	r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1, NULL);
 	bf->ring = r;
-	mutex_lock(&r->lock);
-	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
-	mutex_unlock(&r->lock);
-	bb_record_keep(&r->records[id]);
-	r->records[id].intent_lo = 3;
-	r->records[id].intent_n = 1;
+	id = bb_live_intent(test, r, 3, 1);
 	r->view.prod->claim = 5;
 	bb_release_with_intent(test, bf, 3, 2);
 	bb_expect_failed_later(test, r, 3);
@@ -2774,12 +2784,7 @@ static void bb_prec_release_abandons_or_fails(struct kunit *test)
 	/* Two producers die with intents from 3 for 2 and for 1: which won? */
 	r = bb_test_ring(test, BB_RING_MULTI_PRODUCER, 8, 8, 1, NULL);
 	bf->ring = r;
-	mutex_lock(&r->lock);
-	KUNIT_ASSERT_EQ(test, bb_prec_attach(r, &id), 0);
-	mutex_unlock(&r->lock);
-	bb_record_keep(&r->records[id]);
-	r->records[id].intent_lo = 3;
-	r->records[id].intent_n = 1;
+	id = bb_live_intent(test, r, 3, 1);
 	r->view.prod->claim = 5;
 	bb_release_with_intent(test, bf, 3, 2);	/* in doubt: queued */
 	bf->record_id = id;

@@ -1024,6 +1024,7 @@ static int worker(void *arg)
 	unsigned int w = (unsigned int)(uintptr_t)arg;
 	struct fz z[NTHR];
 	pthread_t th[NTHR];
+	bool joined[NTHR] = { false };
 	struct sigaction sa;
 	int i;
 
@@ -1050,12 +1051,27 @@ static int worker(void *arg)
 			pthread_kill(th[i], SIGUSR1);
 		__atomic_add_fetch(&g_shm->signals, 1, __ATOMIC_RELAXED);
 	}
-	for (i = 0; i < NTHR; i++) {
-		/* Keep poking until each thread is out. */
-		while (pthread_tryjoin_np(th[i], NULL) == EBUSY) {
-			pthread_kill(th[i], SIGUSR1);
-			t_sleep_ms(1);
+	/*
+	 * Keep poking every thread still in until all are out: one may wait
+	 * (uninterruptibly) for an fd's lock that another holds asleep in a
+	 * blocking read(), and only a poke of that other one frees both.
+	 */
+	for (;;) {
+		bool out = true;
+
+		for (i = 0; i < NTHR; i++) {
+			if (joined[i])
+				continue;
+			if (pthread_tryjoin_np(th[i], NULL) == EBUSY) {
+				pthread_kill(th[i], SIGUSR1);
+				out = false;
+			} else {
+				joined[i] = true;
+			}
 		}
+		if (out)
+			break;
+		t_sleep_ms(1);
 	}
 	for (i = 0; i < NFD; i++)
 		if (g_fds[i] >= 0)

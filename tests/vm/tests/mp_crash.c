@@ -502,22 +502,34 @@ static void check_after(const char *tag, struct badbatch *ring,
 	}
 }
 
+/* A fresh ring with the checking consumer attached and sh cleared. */
+static struct badbatch *ring_and_consumer(const char *tag,
+					  struct badbatch_consumer **cp)
+{
+	struct badbatch *ring = make_ring(tag);
+
+	*cp = NULL;
+	if (!ring)
+		return NULL;
+	*cp = make_consumer(ring);
+	T_OK(*cp != NULL, "%s: consumer attached", tag);
+	if (!*cp) {
+		badbatch_close(ring);
+		return NULL;
+	}
+	memset(sh, 0, sizeof(*sh));
+	return ring;
+}
+
 static void scenario(const char *tag, t_child_fn victim, bool parent_kills,
 		     const struct expect *x)
 {
-	struct badbatch *ring = make_ring(tag);
 	struct badbatch_consumer *c;
+	struct badbatch *ring = ring_and_consumer(tag, &c);
 	pid_t v;
 
 	if (!ring)
 		return;
-	c = make_consumer(ring);
-	T_OK(c != NULL, "%s: consumer attached", tag);
-	if (!c) {
-		badbatch_close(ring);
-		return;
-	}
-	memset(sh, 0, sizeof(*sh));
 	v = t_spawn("victim", 20, victim, ring);
 	if (parent_kills) {
 		T_EQ(t_wait_u32(&sh->step, 1, 10000), 0, "%s: victim ready", tag);
@@ -536,24 +548,17 @@ static void scenario(const char *tag, t_child_fn victim, bool parent_kills,
 static void raw_scenario(const char *tag, enum raw_mode mode,
 			 int winner_delay_ms, const struct expect *x)
 {
-	struct badbatch *ring = make_ring(tag);
 	struct raw_arg ra = { .mode = mode };
 	struct winner_arg wa = { .record_delay_ms = (unsigned)winner_delay_ms };
 	uint64_t extra[NPROD] = { 0 };
 	struct badbatch_consumer *c;
+	struct badbatch *ring = ring_and_consumer(tag, &c);
 	pid_t v, w = -1;
 	uint64_t t0;
 
 	if (!ring)
 		return;
 	ra.name = wa.name = t_name(tag);
-	c = make_consumer(ring);
-	T_OK(c != NULL, "%s: consumer attached", tag);
-	if (!c) {
-		badbatch_close(ring);
-		return;
-	}
-	memset(sh, 0, sizeof(*sh));
 	if (winner_delay_ms >= 0)
 		w = t_spawn("winner", 20, raw_winner, &wa);
 	v = t_spawn("raw-victim", 20, raw_victim, &ra);
@@ -587,22 +592,15 @@ static void raw_scenario(const char *tag, enum raw_mode mode,
 static void idle_scenario(const char *tag, bool library,
 			  const struct expect *x)
 {
-	struct badbatch *ring = make_ring(tag);
 	struct raw_arg ra = { .mode = RAW_WON_UNRECORDED };
-	struct idle_arg ia = { .ring = ring, .library = library };
 	struct badbatch_consumer *c;
+	struct badbatch *ring = ring_and_consumer(tag, &c);
+	struct idle_arg ia = { .ring = ring, .library = library };
 	pid_t v, idle;
 
 	if (!ring)
 		return;
 	ra.name = ia.name = t_name(tag);
-	c = make_consumer(ring);
-	T_OK(c != NULL, "%s: consumer attached", tag);
-	if (!c) {
-		badbatch_close(ring);
-		return;
-	}
-	memset(sh, 0, sizeof(*sh));
 	idle = t_spawn("idle", 60, idle_producer, &ia);
 	T_EQ(t_wait_u32(&sh->idle_ready, 1, 10000), 0,
 	     "%s: an idle producer attached", tag);
