@@ -2637,6 +2637,10 @@ static void bb_prec_intent_won_only_if_nothing_else_explains(struct kunit *test)
 	bb_record_reset(&recs[1]);
 	KUNIT_EXPECT_EQ(test, recs[1].flags, BB_RECORD_KEPT);
 	KUNIT_EXPECT_TRUE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
+	/* More entries than a record has: garbage, no alibi for anyone. */
+	recs[1].nr = BB_RECORD_RANGES + 1;
+	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
+	recs[1].nr = 0;
 	/* A live entry starting at 3: that producer won. */
 	bb_record_claimed(&recs[1], 3, 4);
 	KUNIT_EXPECT_FALSE(test, bb_prec_intent_won(v, recs, 2, BB_ID_ANY, 3, 2));
