@@ -15,7 +15,7 @@
 #include "common.h"
 
 struct bb_bench_ring {
-	const char *where;	/* "kernel" or "mem" */
+	const char *where;	/* "kernel", "mem" or "shm" */
 	struct badbatch *ring;
 };
 
@@ -41,7 +41,11 @@ static inline enum badbatch_wait bb_bench_wait(const char *name)
 	return BADBATCH_WAIT_DEFAULT;
 }
 
-/* Create a ring: where is "kernel" or "mem". */
+/*
+ * Create a ring: where is "kernel" (/dev/badbatch), "mem" (this process's
+ * memory, threads) or "shm" (a shared mapping, for processes forked
+ * after this).
+ */
 static inline struct badbatch *bb_bench_create(const char *where,
 					       uint32_t slots, uint32_t size,
 					       bool multi, uint32_t consumers,
@@ -57,12 +61,15 @@ static inline struct badbatch *bb_bench_create(const char *where,
 	struct badbatch *r = NULL;
 	int rc;
 
-	if (strcmp(where, "kernel") && strcmp(where, "mem"))
-		bench_die("ring %s: kernel or mem", where);
+	if (strcmp(where, "kernel") && strcmp(where, "mem") &&
+	    strcmp(where, "shm"))
+		bench_die("ring %s: kernel, mem or shm", where);
 	if (!strcmp(where, "kernel"))
 		rc = badbatch_create(&cfg, &r);
-	else
+	else if (!strcmp(where, "mem"))
 		rc = badbatch_memring_create(&cfg, &r);
+	else
+		rc = badbatch_memring_create_shared(&cfg, &r);
 	if (rc)
 		bench_die("create %s ring (%u x %u): %s", where, slots,
 			  cfg.slot_size, strerror(-rc));
@@ -121,6 +128,13 @@ bb_bench_consumer(struct badbatch *r, uint32_t id, uint64_t deps,
 	if (rc)
 		bench_die("consumer %u attach: %s", id, strerror(-rc));
 	return c;
+}
+
+/* Only "mem" rings cannot cross processes. */
+static inline void bb_bench_check_where(const char *where, const char *xproc)
+{
+	if (!strcmp(where, "mem") && !strcmp(xproc, "proc"))
+		bench_die("memory rings are for threads: -m shm or -m kernel");
 }
 
 #endif /* BENCH_BB_H */

@@ -15,7 +15,7 @@
  * the moment the sender published rather than from the plan (a late
  * sender is not the consumer's wakeup).
  *
- *   bb-lat -k pingpong|oneway [-m mem|kernel] [-x thread|proc] [-w WAIT]
+ *   bb-lat -k pingpong|oneway [-m mem|shm|kernel] [-x thread|proc] [-w WAIT]
  *          [-s SIZE] [-B BURST] [-P PERIOD_NS] [-L MIN/NS|off]
  *          [-n EVENTS] [-r REPS] [-S SUITE]
  *
@@ -218,15 +218,14 @@ int main(int argc, char **argv)
 		case 'S': r->suite = optarg; break;
 		default:
 			fprintf(stderr, "usage: bb-lat -k pingpong|oneway "
-				"[-m mem|kernel] [-x thread|proc] [-w WAIT] "
+				"[-m mem|shm|kernel] [-x thread|proc] [-w WAIT] "
 				"[-s SIZE] [-B BURST] [-P PERIOD_NS] "
 				"[-L MIN/NS|off] [-n EVENTS] [-r REPS] [-S SUITE]\n");
 			return 2;
 		}
 	}
 	r->wait = bb_bench_wait(r->waitname);
-	if (!strcmp(r->where, "mem") && !strcmp(r->xproc, "proc"))
-		bench_die("memory rings are for threads: -m kernel -x proc");
+	bb_bench_check_where(r->where, r->xproc);
 	if (!r->burst)
 		r->burst = 1;
 	/* Warm up for a tenth (caches, page faults, the first wakeups). */

@@ -16,7 +16,7 @@
  * blocked consumer, come from bb-topo (kernel rings) and bb-lat -S
  * wakeup.
  *
- *   bb-wait [-m mem|kernel] [-x thread|proc] [-w WAIT] [-c 1|3]
+ *   bb-wait [-m mem|shm|kernel] [-x thread|proc] [-w WAIT] [-c 1|3]
  *           [-t IDLE_MS] [-r REPS]
  */
 #include <errno.h>
@@ -87,15 +87,14 @@ int main(int argc, char **argv)
 		case 't': r->idle_ms = strtoull(optarg, NULL, 0); break;
 		case 'r': reps = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: bb-wait [-m mem|kernel] "
+			fprintf(stderr, "usage: bb-wait [-m mem|shm|kernel] "
 				"[-x thread|proc] [-w WAIT] [-c 1|3] "
 				"[-t IDLE_MS] [-r REPS]\n");
 			return 2;
 		}
 	}
 	r->wait = bb_bench_wait(r->waitname);
-	if (!strcmp(r->where, "mem") && !strcmp(r->xproc, "proc"))
-		bench_die("memory rings are for threads: -m kernel -x proc");
+	bb_bench_check_where(r->where, r->xproc);
 	snprintf(params, sizeof(params),
 		 "\"kind\":\"idle\",\"ring\":\"%s\",\"mode\":\"%s\","
 		 "\"wait\":\"%s\",\"consumers\":%d,\"idle_ms\":%llu",

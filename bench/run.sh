@@ -335,10 +335,29 @@ profile() {
 	rm -f "$data".*
 }
 
+# Across processes natively: the module cannot load here, so the ring
+# sits in a shared mapping (badbatch_memring_create_shared) and BLOCK
+# sleeps on futexes, next to the IPC peers run by ipc_peers.
+processes_native() {
+	local w
+	for w in spin yield block; do
+		step "throughput: badbatch shm proc unicast $w 64B" "$B/bb_topo" -m shm \
+			-x proc -t unicast -w "$w" -s 64 -n "$N_TPUT" -r "$REPS"
+	done
+	step "throughput: badbatch shm proc unicast block 64B, coalescing $COALESCE" \
+		"$B/bb_topo" -m shm -x proc -t unicast -w block -s 64 -L "$COALESCE" \
+		-n "$N_TPUT" -r "$REPS"
+	step "throughput: badbatch shm proc unicast spin 8B" "$B/bb_topo" -m shm \
+		-x proc -t unicast -w spin -n "$N_TPUT" -r "$REPS"
+	step "idle: badbatch shm proc block, 3 consumer(s)" "$B/bb_wait" -m shm \
+		-x proc -w block -c 3 -t "$IDLE_MS" -r "$REPS"
+}
+
 native_suites() {
 	: >"$OUT/profile.txt"
 	baselines
 	throughput_native
+	processes_native
 	scaling mem thread
 	latency mem thread "spin yield"
 	step "latency: badbatch mem thread one-way open-loop yield, coalescing $COALESCE" \

@@ -912,15 +912,32 @@ BADBATCH_API void badbatch_topology_destroy(struct badbatch_topology *t);
  * badbatch_memring_create() - a ring in this process's memory, laid out
  * like the kernel's mapping and driven by the same protocol code, with
  * the library standing in for the kernel's bookkeeping (consumer ids,
- * topology and gating, halt). For threads of one process only: there is
- * no kernel to sleep in (BLOCK acts as SLEEP), no descriptor, no name,
- * no death detection. Meant for native tests and benchmarks of the
- * library's logic; @cfg->name and @cfg->mode are ignored.
+ * topology and gating, halt). For threads of one process; no descriptor,
+ * no name, no death detection, no work pools. The blocking strategies
+ * sleep on futexes with the kernel ring's need-wakeup protocol (a sleeper
+ * has every mover's CPU fence through membarrier(2); where that is not
+ * available, movers fence themselves). Meant for native tests and
+ * benchmarks of the library's logic; @cfg->name and @cfg->mode are
+ * ignored.
  *
  * Return: 0, -EINVAL (bad geometry or flags), -ENOMEM.
  */
 BADBATCH_API int badbatch_memring_create(const struct badbatch_config *cfg,
 					 struct badbatch **ringp);
+
+/*
+ * badbatch_memring_create_shared() - the same in a shared anonymous
+ * mapping: processes fork()ed after this call attach producers and
+ * consumers with the handle they inherit, and each closes its own copy.
+ * The stand-in for /dev/badbatch across processes where the module cannot
+ * load; a process that dies attached (or inside an attach) is not
+ * noticed, and its claims and sequences hold the others.
+ *
+ * Return: as badbatch_memring_create(), or a pthread_mutex_init() error.
+ */
+BADBATCH_API int
+badbatch_memring_create_shared(const struct badbatch_config *cfg,
+			       struct badbatch **ringp);
 
 #ifdef __cplusplus
 }

@@ -16,8 +16,9 @@ UNIT_BIN := $(UNIT_DIR)/badbatch-unit
 UNIT_SAN_plain :=
 UNIT_SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-# TSan does not model fences: the protocol's full barrier only matters
-# against a kernel sleeper, which memory rings do not have.
+# TSan does not model fences or membarrier(2): it checks that every word
+# the need-wakeup protocol shares is accessed atomically, not its order
+# (the Spin models in models/ do that).
 UNIT_SAN_tsan := -fsanitize=thread -Wno-tsan -DUT_SCALE_DIV=2
 
 UNIT_SRCS := $(wildcard $(TOP)/tests/unit/*.c)

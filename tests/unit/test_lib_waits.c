@@ -4,6 +4,7 @@
  * attach accept and what they map to in the ABI, and the phases of the
  * phased strategies, timed step by step through bb_backoff().
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -92,18 +93,21 @@ TEST(lib_wait_values_beyond_max_rejected)
 #define NAP_NS		200000000ULL	/* a nap no yield comes close to */
 
 /*
- * With spin polls, then yield yields, then naps of NAP_NS: the first
- * spin + yield steps are quick, every step after them naps. Memory rings
- * nap where a kernel ring would block.
+ * The first quick steps (SLEEP and PHASED_BACKOFF: spin polls, then yield
+ * yields; BLOCK: spin polls) return at once. After them SLEEP naps
+ * NAP_NS per step, and the blocking strategies sleep on the ring's futex
+ * with nothing to wake them, until the deadline (NAP_NS).
  */
 static void check_phases(enum badbatch_wait strategy, uint32_t spin,
-			 uint32_t yield)
+			 uint32_t yield, uint32_t quick)
 {
+	bool blocks = strategy != BADBATCH_WAIT_SLEEP;
 	struct badbatch *ring = mem_ring(8, 32, 0, 0);
 	struct badbatch_consumer_config cc = { .wait = {
 		.strategy = strategy, .spin = spin, .yield = yield,
-		.sleep_ns = NAP_NS } };
+		.sleep_ns = NAP_NS, .timeout_ns = blocks ? NAP_NS : 0 } };
 	struct badbatch_consumer *c;
+	struct badbatch_stats st;
 	struct bb_backoff b;
 	uint64_t t0, dt;
 	uint32_t i;
@@ -111,28 +115,37 @@ static void check_phases(enum badbatch_wait strategy, uint32_t spin,
 	CHECK_EQ(badbatch_consumer_attach(ring, &cc, &c), 0);
 	bb_backoff_init(&b);
 	t0 = ut_now_ns();
-	for (i = 0; i < spin + yield; i++)
+	for (i = 0; i < quick; i++)
 		CHECK_EQ(bb_backoff(&c->part, &b, 0), 0);
 	dt = ut_now_ns() - t0;
-	CHECKF(dt < NAP_NS / 2, "%u spins and yields took %llu ns",
-	       spin + yield, (unsigned long long)dt);
-	for (i = 0; i < 2; i++) {
+	CHECKF(dt < NAP_NS / 2, "%u quick steps took %llu ns", quick,
+	       (unsigned long long)dt);
+	for (i = 0; i < 2 && !blocks; i++) {
 		t0 = ut_now_ns();
 		CHECK_EQ(bb_backoff(&c->part, &b, 0), 0);
 		dt = ut_now_ns() - t0;
 		CHECKF(dt >= NAP_NS, "step %u after the yields took %llu ns",
-		       spin + yield + i, (unsigned long long)dt);
+		       quick + i, (unsigned long long)dt);
 	}
+	if (blocks) {
+		CHECK_EQ(bb_backoff(&c->part, &b, 0), -ETIMEDOUT);
+		dt = ut_now_ns() - t0;
+		CHECKF(dt >= NAP_NS, "the sleep ended after %llu ns",
+		       (unsigned long long)dt);
+	}
+	CHECK_EQ(badbatch_get_stats(ring, &st), 0);
+	CHECK_EQ(st.sleeps, blocks ? 1 : 0);
 	badbatch_consumer_close(c);
 	badbatch_close(ring);
 }
 
 TEST(lib_wait_phases)
 {
-	check_phases(BADBATCH_WAIT_PHASED_BACKOFF, 50, 5);
-	check_phases(BADBATCH_WAIT_PHASED_BACKOFF, 1, 30);
-	check_phases(BADBATCH_WAIT_SLEEP, 20, 10);
-	check_phases(BADBATCH_WAIT_BLOCK, 20, 10);
+	check_phases(BADBATCH_WAIT_SLEEP, 20, 10, 30);
+	check_phases(BADBATCH_WAIT_PHASED_BACKOFF, 50, 5, 55);
+	check_phases(BADBATCH_WAIT_PHASED_BACKOFF, 1, 30, 31);
+	check_phases(BADBATCH_WAIT_BLOCK, 20, 10, 20);
+	check_phases(BADBATCH_WAIT_TIMEOUT_BLOCK, 20, 10, 20);
 }
 
 /* Spinners never nap or yield, however long they wait. */

@@ -211,17 +211,9 @@ int badbatch_advance(struct badbatch_consumer *c, uint64_t seq)
 	if (seq == c->seq)
 		return 0;
 	c->seq = seq;
-	if (c->part.fd < 0) {
-		/*
-		 * A memory ring has nobody asleep in a kernel: the release
-		 * alone (paired as in bb_consumer_advance()) is enough.
-		 */
-		bb_store_release(c->self, seq);
-		return 0;
-	}
 	wake = bb_consumer_advance(&c->part.view, c->self, c->id, seq);
 	if (bb_unlikely(wake))
-		return bb_sys_wake(c->part.fd, wake);
+		return bb_part_wake(&c->part, wake);
 	return 0;
 }
 

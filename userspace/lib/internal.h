@@ -57,6 +57,8 @@ struct bb_part {
 	struct bb_waitcfg wait;
 	int fd;			/* own participant descriptor, -1: memory */
 	struct bb_memring *mem;
+	__u32 role;		/* BB_ROLE_*, for a memory ring's sleeps */
+	__u32 id;		/* consumer id, for a memory ring's sleeps */
 	struct bb_region maps[BB_PART_MAPS];
 	struct bb_claim_record *record;	/* multi-producer producer, or NULL */
 };
@@ -198,6 +200,22 @@ BB_HIDDEN void bb_mem_detach(struct bb_memring *m, const struct bb_part *p,
 			     __u32 role, __u32 id);
 BB_HIDDEN void bb_mem_halt(struct bb_memring *m);
 BB_HIDDEN void bb_mem_put(struct bb_memring *m);
+
+/* memwait.c: sleeping and waking on memory rings (futexes). */
+BB_HIDDEN int bb_mem_wait(const struct bb_part *p, __u64 seq, __u64 deadline);
+BB_HIDDEN void bb_mem_wake(struct bb_memring *m, __u32 bits);
+BB_HIDDEN void bb_mem_sleep_stats(const struct bb_memring *m,
+				  struct badbatch_stats *st);
+
+/* Tell sleepers that may now run: the kernel, or a memory ring's futexes. */
+static inline int bb_part_wake(const struct bb_part *p, __u32 bits)
+{
+	if (p->mem) {
+		bb_mem_wake(p->mem, bits);
+		return 0;
+	}
+	return bb_sys_wake(p->fd, bits);
+}
 
 /*
  * ---- Wait strategies, failures, translators, poller (lib branch) ----

@@ -1,36 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Memory rings, for tests and benchmarks: a ring in this process's memory
- * laid out like the kernel's mapping, with the library doing the kernel's
+ * (or in a shared mapping that processes forked later use too) laid out
+ * like the kernel's mapping, with the library doing the kernel's
  * bookkeeping (consumer ids, topology and gating under the topo_seq
  * seqlock, producer count, halt and its failure record). Producers and
  * consumers of a memory ring run exactly the code they run on a kernel
- * ring; only attach, detach, failing and sleeping differ.
+ * ring; only attach, detach, failing and sleeping (memwait.c) differ.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "memring.h"
 
 #define BB_MEM_PAGE		4096UL
 #define BB_MEM_STRIDE		((size_t)2 * BB_CACHELINE)
-
-struct bb_memring {
-	pthread_mutex_t lock;	/* topology and producer count */
-	unsigned int refs;	/* the ring handle and each participant */
-	unsigned char *base;
-	size_t len;
-	struct bb_ring_header *hdr;
-	struct bb_producer_page *prod;
-	__u32 *avail;
-	unsigned char *cons;
-	unsigned char *slots;
-	__u64 active;		/* attached consumer ids */
-	__u32 producers;
-};
 
 static size_t bb_page_up(size_t n)
 {
@@ -79,10 +65,31 @@ static void bb_mem_init_header(struct bb_ring_header *h,
 	h->fail_by = BB_ID_ANY;
 }
 
-int badbatch_memring_create(const struct badbatch_config *cfg,
-			    struct badbatch **ringp)
+/* The bookkeeping page: a mutex the ring's processes can share. */
+static int bb_mem_shared_init(struct bb_memring *m)
 {
-	size_t hdr_len, prod_len, cons_len, slots_len;
+	pthread_mutexattr_t attr;
+	int rc;
+
+	rc = pthread_mutexattr_init(&attr);
+	if (rc)
+		return -rc;
+	if (m->shared)
+		rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (!rc)
+		rc = pthread_mutex_init(&m->sh->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (rc)
+		return -rc;
+	/* Else movers keep a full barrier before reading the counters. */
+	m->sh->barrier = !bb_mem_barrier_register(m->shared);
+	return 0;
+}
+
+static int bb_memring_new(const struct badbatch_config *cfg, bool shared,
+			  struct badbatch **ringp)
+{
+	size_t sh_len, hdr_len, prod_len, cons_len, slots_len;
 	struct badbatch *ring;
 	struct bb_memring *m;
 	void *base;
@@ -93,6 +100,7 @@ int badbatch_memring_create(const struct badbatch_config *cfg,
 	rc = bb_mem_check(cfg);
 	if (rc)
 		return rc;
+	sh_len = bb_page_up(sizeof(struct bb_mem_shared));
 	hdr_len = bb_page_up(sizeof(struct bb_ring_header));
 	prod_len = bb_page_up(sizeof(struct bb_producer_page) +
 			      (size_t)cfg->slot_count * sizeof(__u32));
@@ -103,19 +111,27 @@ int badbatch_memring_create(const struct badbatch_config *cfg,
 	m = calloc(1, sizeof(*m));
 	if (!ring || !m)
 		goto nomem;
-	m->len = hdr_len + prod_len + cons_len + slots_len;
+	m->len = sh_len + hdr_len + prod_len + cons_len + slots_len;
 	base = mmap(NULL, m->len, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		    (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)
 		goto nomem;
-	pthread_mutex_init(&m->lock, NULL);
+	m->shared = shared;
 	m->refs = 1;
 	m->base = base;
-	m->hdr = base;
-	m->prod = (struct bb_producer_page *)(m->base + hdr_len);
+	m->sh = base;
+	m->hdr = (struct bb_ring_header *)(m->base + sh_len);
+	m->prod = (struct bb_producer_page *)(m->base + sh_len + hdr_len);
 	m->avail = (__u32 *)(m->prod + 1);
-	m->cons = m->base + hdr_len + prod_len;
+	m->cons = (unsigned char *)m->prod + prod_len;
 	m->slots = m->cons + cons_len;
+	rc = bb_mem_shared_init(m);
+	if (rc) {
+		munmap(base, m->len);
+		free(m);
+		free(ring);
+		return rc;
+	}
 	bb_mem_init_header(m->hdr, cfg);
 
 	ring->fd = -1;
@@ -137,11 +153,25 @@ nomem:
 	return -ENOMEM;
 }
 
+int badbatch_memring_create(const struct badbatch_config *cfg,
+			    struct badbatch **ringp)
+{
+	return bb_memring_new(cfg, false, ringp);
+}
+
+int badbatch_memring_create_shared(const struct badbatch_config *cfg,
+				   struct badbatch **ringp)
+{
+	return bb_memring_new(cfg, true, ringp);
+}
+
 void bb_mem_put(struct bb_memring *m)
 {
 	if (__atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL))
 		return;
-	pthread_mutex_destroy(&m->lock);
+	/* Other processes may still use a shared ring's mutex. */
+	if (!m->shared)
+		pthread_mutex_destroy(&m->sh->lock);
 	munmap(m->base, m->len);
 	free(m);
 }
@@ -152,10 +182,11 @@ void bb_mem_put(struct bb_memring *m)
  */
 void bb_mem_halt(struct bb_memring *m)
 {
-	pthread_mutex_lock(&m->lock);
+	pthread_mutex_lock(&m->sh->lock);
 	/* Pairs with the acquire in bb_drain_or_shutdown(). */
 	bb_store_release(&m->hdr->status, BB_STATUS_HALTED);
-	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_unlock(&m->sh->lock);
+	bb_mem_wake(m, BB_WAKE_ALL);
 }
 
 /* The kernel's BB_IOC_FAIL: the first failure is kept, then halt. */
@@ -164,7 +195,7 @@ int bb_mem_fail(struct bb_memring *m, __u64 seq, int error, __u32 by)
 	struct bb_ring_header *h = m->hdr;
 	int rc = 0;
 
-	pthread_mutex_lock(&m->lock);
+	pthread_mutex_lock(&m->sh->lock);
 	if (bb_load(&h->status) == BB_STATUS_HALTED) {
 		rc = -ESHUTDOWN;
 	} else {
@@ -177,7 +208,9 @@ int bb_mem_fail(struct bb_memring *m, __u64 seq, int error, __u32 by)
 		 */
 		bb_store_release(&h->status, BB_STATUS_HALTED);
 	}
-	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_unlock(&m->sh->lock);
+	if (!rc)
+		bb_mem_wake(m, BB_WAKE_ALL);
 	return rc;
 }
 
@@ -208,13 +241,13 @@ static void bb_mem_topo_end(struct bb_memring *m, __u32 seq)
 	unsigned int i;
 
 	for (i = 0; i < h->max_consumers; i++)
-		if (m->active & (1ULL << i))
+		if (m->sh->active & (1ULL << i))
 			followed |= bb_load(&h->consumers[i].deps);
-	gating = m->active & ~followed;
+	gating = m->sh->active & ~followed;
 	for (i = 0; i < h->max_consumers; i++) {
 		__u32 flags = 0;
 
-		if (m->active & (1ULL << i))
+		if (m->sh->active & (1ULL << i))
 			flags = BB_CONSUMER_ACTIVE |
 				((gating & (1ULL << i)) ? BB_CONSUMER_GATING : 0);
 		bb_store(&h->consumers[i].flags, flags);
@@ -237,7 +270,7 @@ static void bb_mem_sp_resume(struct bb_memring *m)
 static void bb_mem_add_producer(struct bb_memring *m)
 {
 	bb_mem_sp_resume(m);
-	bb_store(&m->hdr->nr_producers, ++m->producers);
+	bb_store(&m->hdr->nr_producers, ++m->sh->producers);
 }
 
 static int bb_mem_add_consumer(struct bb_memring *m, struct bb_attach *a)
@@ -255,13 +288,13 @@ static int bb_mem_add_consumer(struct bb_memring *m, struct bb_attach *a)
 		if (id >= h->max_consumers || (deps & (1ULL << id)))
 			return -EINVAL;
 	}
-	if (deps & ~m->active)
+	if (deps & ~m->sh->active)
 		return -ENOENT;
 	if (a->consumer_id == BB_ID_ANY) {
-		if (!(~m->active & ids))
+		if (!(~m->sh->active & ids))
 			return -ENOSPC;
-		id = bb_ctz64(~m->active & ids);
-	} else if (m->active & (1ULL << id)) {
+		id = bb_ctz64(~m->sh->active & ids);
+	} else if (m->sh->active & (1ULL << id)) {
 		return -EBUSY;
 	}
 	/*
@@ -280,7 +313,7 @@ static int bb_mem_add_consumer(struct bb_memring *m, struct bb_attach *a)
 	/* Published by the topo_seq release, before anyone gates on it. */
 	bb_store(bb_mem_seq(m, id), start);
 	bb_store(&h->consumers[id].deps, deps);
-	m->active |= 1ULL << id;
+	m->sh->active |= 1ULL << id;
 	bb_mem_topo_end(m, topo);
 	bb_store(&h->nr_consumers, bb_load(&h->nr_consumers) + 1);
 	a->consumer_id = id;
@@ -293,11 +326,17 @@ int bb_mem_attach(struct bb_memring *m, struct bb_attach *a,
 	struct bb_ring_header *h = m->hdr;
 	int rc = 0;
 
-	pthread_mutex_lock(&m->lock);
+	/* This process's movers rely on the sleepers' barrier too. */
+	if (m->sh->barrier) {
+		rc = bb_mem_barrier_register(m->shared);
+		if (rc)
+			return rc;
+	}
+	pthread_mutex_lock(&m->sh->lock);
 	if (bb_load(&h->status) == BB_STATUS_HALTED) {
 		rc = -ESHUTDOWN;
 	} else if (a->role == BB_ROLE_PRODUCER) {
-		if (!(h->flags & BB_RING_MULTI_PRODUCER) && m->producers)
+		if (!(h->flags & BB_RING_MULTI_PRODUCER) && m->sh->producers)
 			rc = -EBUSY;
 		else
 			bb_mem_add_producer(m);
@@ -306,16 +345,19 @@ int bb_mem_attach(struct bb_memring *m, struct bb_attach *a,
 	} else {
 		rc = -EINVAL;
 	}
-	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_unlock(&m->sh->lock);
 	if (rc)
 		return rc;
 
 	__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
 	p->mem = m;
 	p->fd = -1;
+	p->role = a->role;
+	p->id = a->consumer_id;
 	bb_view_init(&p->view, h, m->prod,
 		     (h->flags & BB_RING_MULTI_PRODUCER) ? m->avail : NULL,
 		     m->cons, BB_MEM_STRIDE, m->slots);
+	p->view.sleeper_barrier = m->sh->barrier;
 	if (self)
 		*self = bb_mem_seq(m, a->consumer_id);
 	return 0;
@@ -329,19 +371,19 @@ void bb_mem_detach(struct bb_memring *m, const struct bb_part *p, __u32 role,
 	unsigned int i;
 	__u32 topo;
 
-	pthread_mutex_lock(&m->lock);
+	pthread_mutex_lock(&m->sh->lock);
 	if (role == BB_ROLE_PRODUCER) {
-		bb_store(&h->nr_producers, --m->producers);
+		bb_store(&h->nr_producers, --m->sh->producers);
 		bb_mem_sp_resume(m);
-	} else if (id < h->max_consumers && (m->active & (1ULL << id))) {
+	} else if (id < h->max_consumers && (m->sh->active & (1ULL << id))) {
 		bit = 1ULL << id;
 		topo = bb_mem_topo_begin(h);
 		/* Followers of the leaver follow what it followed. */
 		deps = bb_load(&h->consumers[id].deps);
-		m->active &= ~bit;
+		m->sh->active &= ~bit;
 		for (i = 0; i < h->max_consumers; i++) {
 			d = bb_load(&h->consumers[i].deps);
-			if ((m->active & (1ULL << i)) && (d & bit))
+			if ((m->sh->active & (1ULL << i)) && (d & bit))
 				bb_store(&h->consumers[i].deps,
 					 (d & ~bit) | deps);
 		}
@@ -349,6 +391,11 @@ void bb_mem_detach(struct bb_memring *m, const struct bb_part *p, __u32 role,
 		bb_mem_topo_end(m, topo);
 		bb_store(&h->nr_consumers, bb_load(&h->nr_consumers) - 1);
 	}
-	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_unlock(&m->sh->lock);
+	/*
+	 * Producers it gated, consumers that followed it: the kernel wakes
+	 * everyone on a graph change, and so do we.
+	 */
+	bb_mem_wake(m, BB_WAKE_ALL);
 	bb_mem_put(m);
 }

@@ -112,9 +112,8 @@ static void bb_claim_undo(struct badbatch_producer *p, __u64 lo, __u32 n,
 		return;
 	}
 	bb_publish_abandoned(v, lo, n);
-	/* No kernel, no sleeper: a memory ring skips the full barrier. */
-	if (p->part.fd >= 0 && bb_consumers_need_wake(v))
-		bb_sys_wake(p->part.fd, BB_WAKE_CONSUMERS);
+	if (bb_consumers_need_wake(v))
+		bb_part_wake(&p->part, BB_WAKE_CONSUMERS);
 }
 
 /*
@@ -226,9 +225,8 @@ static __attribute__((noinline)) int bb_publish_slow(
 				(bb_load(&p->rec->flags) & BB_RECORD_OVERFLOW)))
 			bb_record_reset(p->rec);
 	}
-	/* No kernel, no sleeper: a memory ring skips the full barrier. */
-	if (p->part.fd >= 0 && bb_consumers_need_wake(v))
-		return bb_sys_wake(p->part.fd, BB_WAKE_CONSUMERS);
+	if (bb_consumers_need_wake(v))
+		return bb_part_wake(&p->part, BB_WAKE_CONSUMERS);
 	return 0;
 }
 
@@ -248,8 +246,7 @@ int badbatch_publish(struct badbatch_producer *p, uint64_t seq, uint32_t n)
 	p->published = end;
 	/* Pairs with the acquire in bb_published_limit(), as bb_publish(). */
 	bb_store_release(&v->prod->cursor, end);
-	/* No kernel, no sleeper: a memory ring skips the full barrier. */
-	if (bb_likely(p->part.fd < 0 || !bb_consumers_need_wake(v)))
+	if (bb_likely(!bb_consumers_need_wake(v)))
 		return 0;
-	return bb_sys_wake(p->part.fd, BB_WAKE_CONSUMERS);
+	return bb_part_wake(&p->part, BB_WAKE_CONSUMERS);
 }

@@ -231,6 +231,7 @@ int badbatch_get_stats(const struct badbatch *ring,
 		stats->nr_consumers = bb_load(&hdr->nr_consumers);
 		stats->halted = badbatch_is_halted(ring);
 		stats->rings = 1;
+		bb_mem_sleep_stats(ring->mem, stats);
 		return 0;
 	}
 	if (ring->fd < 0)

@@ -35,7 +35,7 @@ static inline void bb_spin_only(void)
 	__asm__ __volatile__("" ::: "memory");
 }
 
-/* The strategies that may sleep in the kernel (memory rings: nap). */
+/* The strategies that may sleep in the kernel (memory rings: a futex). */
 static bool bb_wait_enters_kernel(__u32 strategy)
 {
 	return strategy == BB_WAIT_BLOCK || strategy == BB_WAIT_TIMEOUT_BLOCK ||
@@ -98,7 +98,10 @@ static int bb_sleep_phase(const struct bb_waitcfg *w, __u32 iter)
 	return 0;
 }
 
-/* Sleep in the kernel until seq is usable, the deadline, or a halt. */
+/*
+ * Sleep until seq is usable, the deadline, or a halt: in the kernel, or
+ * on a memory ring's futex.
+ */
 static int bb_kernel_wait(const struct bb_part *p, __u64 seq, __u64 deadline)
 {
 	struct bb_wait w = {
@@ -107,6 +110,8 @@ static int bb_kernel_wait(const struct bb_part *p, __u64 seq, __u64 deadline)
 		.flags = deadline ? BB_WAITF_DEADLINE : 0,
 	};
 
+	if (p->mem)
+		return bb_mem_wait(p, seq, deadline);
 	return bb_sys_ioctl(p->fd, BB_IOC_WAIT, &w);
 }
 
@@ -154,13 +159,10 @@ int bb_backoff(const struct bb_part *p, struct bb_backoff *b, __u64 seq)
 			bb_cpu_relax();
 			return 0;
 		}
-		/* Memory rings have no kernel to sleep in: act as SLEEP. */
-		if (p->fd >= 0)
-			return bb_kernel_wait(p, seq, b->deadline);
-		return bb_sleep_phase(w, iter);
+		return bb_kernel_wait(p, seq, b->deadline);
 	case BB_WAIT_PHASED_BACKOFF:
-		/* Spin, yield, then block (memory rings: nap) as BLOCK. */
-		if (iter >= (__u64)w->spin + w->yield && p->fd >= 0)
+		/* Spin, yield, then block as BLOCK. */
+		if (iter >= (__u64)w->spin + w->yield)
 			return bb_kernel_wait(p, seq, b->deadline);
 		return bb_sleep_phase(w, iter);
 	default:	/* BB_WAIT_SLEEP */

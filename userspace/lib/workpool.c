@@ -128,8 +128,8 @@ static int bb_worker_set_seq(struct badbatch_worker *w, __u64 seq)
 	c->seq = seq;
 	c->limit = seq;
 	wake = bb_consumer_advance(&c->part.view, c->self, c->id, seq);
-	if (bb_unlikely(wake) && c->part.fd >= 0)
-		return bb_sys_wake(c->part.fd, wake);
+	if (bb_unlikely(wake))
+		return bb_part_wake(&c->part, wake);
 	return 0;
 }
 
