@@ -330,6 +330,16 @@ def targets():
     add("lite-blocking syscalls under load", "< 0.01 per event", val(sc), 0.01, False,
         "in the VM: (kernel wake calls + sleeps) / events over a sustained "
         "1P-1C run, from BB_IOC_STATS.", "", "")
+    idle = find("native", "idle", "badbatch", "cpu", ring="shm", mode="proc",
+                wait="block", consumers=3)
+    add("(also) idle blocked consumers (native)", "~0 CPU (< 0.5%)", val(idle), 0.5,
+        False, "natively, three consumer processes of a shared-memory ring asleep "
+        "on its futexes.", "", "")
+    sc = find("native", "throughput", "badbatch", "syscalls_per_event", coalesce="off",
+              **shm)
+    add("(also) lite-blocking syscalls under load (native)", "< 0.01 per event",
+        val(sc), 0.01, False, "natively, the shared-memory ring across two "
+        "processes: (futex wakes + waits) / events.", "", "")
     return rows
 
 

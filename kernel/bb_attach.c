@@ -205,6 +205,13 @@ int bb_attach(struct bb_file *bf, struct bb_ring *self, struct bb_attach *a)
 	mutex_unlock(&r->lock);
 	if (ret)
 		goto out;
+	/*
+	 * A consumer that follows a gating one takes its place: that one may
+	 * have advanced, then seen itself no longer gating and woken nobody,
+	 * though its move is what a sleeping producer waits for.
+	 */
+	if (a->role == BB_ROLE_CONSUMER)
+		bb_wake_producers(r);
 
 	bf->consumer_id = a->role == BB_ROLE_CONSUMER ? a->consumer_id :
 							 BB_ID_ANY;

@@ -187,6 +187,7 @@ bool bb_sleeper_barrier_default(void);
 int bb_wait(struct bb_file *bf, u64 seq, const ktime_t *deadline,
 	    u64 *limit);
 void bb_wake(struct bb_ring *r, u32 what);
+void bb_wake_producers(struct bb_ring *r);
 void bb_wake_all(struct bb_ring *r);
 __poll_t bb_poll(struct file *file, struct poll_table_struct *pt);
 void bb_poll_disarm(struct bb_file *bf);

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "libutil.h"
+#include "memring.h"
 
 /* How long a sleeper gets to fall asleep before a test gives up. */
 #define ASLEEP_WITHIN_NS	5000000000ULL
@@ -42,6 +43,22 @@ static void wait_asleep(const struct badbatch *ring, uint32_t n)
 	while (ring_stats(ring).waiters != n) {
 		CHECKF(ut_now_ns() - t0 < ASLEEP_WITHIN_NS,
 		       "%u sleepers expected", n);
+		ut_yield();
+	}
+}
+
+/* Wait until the ring counted n sleeps and one sleeper is asleep. */
+static void wait_sleeps(const struct badbatch *ring, uint64_t n)
+{
+	uint64_t t0 = ut_now_ns();
+	struct badbatch_stats st;
+
+	for (;;) {
+		st = ring_stats(ring);
+		if (st.sleeps >= n && st.waiters == 1)
+			return;
+		CHECKF(ut_now_ns() - t0 < ASLEEP_WITHIN_NS,
+		       "%llu sleeps expected", (unsigned long long)n);
 		ut_yield();
 	}
 }
@@ -115,7 +132,7 @@ static void check_full_ring_sleeps(uint32_t flags)
 	CHECK_EQ(badbatch_wait_for(c, &limit), 0);
 	CHECK_EQ(limit, 8);
 	CHECK_EQ(badbatch_advance(c, 1), 0);
-	wait_asleep(ring, 1);
+	wait_sleeps(ring, 2);
 	CHECK_EQ(__atomic_load_n(&s.rc, __ATOMIC_RELAXED), 1);
 	/* ...the second is enough. */
 	CHECK_EQ(badbatch_advance(c, 2), 0);
@@ -142,14 +159,11 @@ TEST(lib_memwait_advance_wakes_dependent)
 	struct badbatch_consumer *first = mem_consumer(ring, 0,
 						       BADBATCH_WAIT_BLOCK);
 	struct sleeper s = { .rc = 1 };
-	struct badbatch_consumer_config cc = {
-		.deps = 1ULL << badbatch_consumer_id(first),
-		.wait = { .strategy = BADBATCH_WAIT_BLOCK },
-	};
 	uint64_t limit;
 	struct ut_thread t;
 
-	CHECK_EQ(badbatch_consumer_attach(ring, &cc, &s.c), 0);
+	s.c = mem_consumer(ring, 1ULL << badbatch_consumer_id(first),
+			   BADBATCH_WAIT_BLOCK);
 	lev_publish_n(p, 3);
 	ut_thread_start(&t, consumer_sleeper, &s);
 	wait_asleep(ring, 1);
@@ -235,5 +249,96 @@ TEST(lib_memwait_timeout)
 	CHECK(ring_stats(ring).sleeps >= 1);
 	CHECK_EQ(bb_load(&ring->hdr->consumer_waiters), 0);
 	badbatch_consumer_close(c);
+	badbatch_close(ring);
+}
+
+/*
+ * A dependent asleep on its upstream when the upstream leaves: it follows
+ * the cursor from then on, so the next publish must wake it.
+ */
+TEST(lib_memwait_upstream_leaves)
+{
+	struct badbatch *ring = block_ring(8, 0);
+	struct badbatch_producer *p = mem_producer(ring, BADBATCH_WAIT_BLOCK);
+	struct badbatch_consumer *up = mem_consumer(ring, 0,
+						    BADBATCH_WAIT_BLOCK);
+	struct sleeper s = { .rc = 1 };
+	struct ut_thread t;
+
+	s.c = mem_consumer(ring, 1ULL << badbatch_consumer_id(up),
+			   BADBATCH_WAIT_BLOCK);
+	ut_thread_start(&t, consumer_sleeper, &s);
+	wait_asleep(ring, 1);
+	badbatch_consumer_close(up);
+	/* Woken by the change, it sleeps again, now on the cursor. */
+	wait_sleeps(ring, 2);
+	CHECK_EQ(bb_load(&ring->hdr->consumer_waiters), 1);
+	lev_publish_n(p, 1);
+	ut_thread_join(&t);
+	CHECK_EQ(s.rc, 0);
+	CHECK_EQ(s.out, 1);
+	badbatch_producer_close(p);
+	badbatch_consumer_close(s.c);
+	badbatch_close(ring);
+}
+
+/*
+ * A gating consumer's advance that woke nobody (as when a follower's
+ * attach made it non-gating just before it looked): the attach itself
+ * must wake the producer, whose gating is now the follower.
+ */
+TEST(lib_memwait_attach_wakes_producer)
+{
+	struct badbatch *ring = block_ring(8, 0);
+	struct badbatch_consumer *x = mem_consumer(ring, 0, BADBATCH_WAIT_BLOCK);
+	struct sleeper s = { .p = mem_producer(ring, BADBATCH_WAIT_BLOCK),
+			     .claim = 1, .rc = 1 };
+	struct badbatch_consumer *z;
+	uint64_t limit;
+	struct ut_thread t;
+
+	lev_publish_n(s.p, 8);
+	ut_thread_start(&t, producer_sleeper, &s);
+	wait_asleep(ring, 1);
+	CHECK_EQ(badbatch_wait_for(x, &limit), 0);
+	/* The advance's store without its wake. */
+	bb_store_release(x->self, 8);
+	z = mem_consumer(ring, 1ULL << badbatch_consumer_id(x),
+			 BADBATCH_WAIT_BLOCK);
+	ut_thread_join(&t);
+	CHECK_EQ(s.rc, 0);
+	CHECK_EQ(s.out, 8);
+	CHECK_EQ(badbatch_publish(s.p, 8, 1), 0);
+	badbatch_producer_close(s.p);
+	badbatch_consumer_close(z);
+	badbatch_consumer_close(x);
+	badbatch_close(ring);
+}
+
+/*
+ * Where membarrier(2) is missing somewhere, sleepers cannot have movers
+ * fence: they re-check every millisecond, so a lost wake costs that much.
+ */
+TEST(lib_memwait_without_membarrier)
+{
+	struct badbatch *ring = block_ring(8, 0);
+	struct badbatch_producer *p = mem_producer(ring, BADBATCH_WAIT_BLOCK);
+	struct sleeper s = { .c = mem_consumer(ring, 0, BADBATCH_WAIT_BLOCK),
+			     .rc = 1 };
+	struct ut_thread t;
+	uint64_t seq;
+
+	__atomic_store_n(&ring->mem->sh->barrier, 0, __ATOMIC_SEQ_CST);
+	ut_thread_start(&t, consumer_sleeper, &s);
+	wait_sleeps(ring, 10);
+	/* The publish's wake, dropped: only a re-check can find it. */
+	CHECK_EQ(badbatch_claim(p, 1, &seq), 0);
+	lev_fill(badbatch_slot(p, seq), seq, 0, seq);
+	bb_store_release(&p->part.view.prod->cursor, 1);
+	ut_thread_join(&t);
+	CHECK_EQ(s.rc, 0);
+	CHECK_EQ(s.out, 1);
+	badbatch_producer_close(p);
+	badbatch_consumer_close(s.c);
 	badbatch_close(ring);
 }

@@ -188,8 +188,8 @@ TEST(lib_wait_sleep)
 	run_stream(BADBATCH_WAIT_SLEEP, 0, 1, UT_N(40000), 2, 8, false, 0);
 }
 
-/* No kernel in a memory ring: blocking strategies nap instead. */
-TEST(lib_wait_block_without_kernel)
+/* Memory rings: the blocking strategies sleep on futexes. */
+TEST(lib_wait_block_on_futexes)
 {
 	run_stream(BADBATCH_WAIT_BLOCK, 0, 1, UT_N(30000), 2, 8, true, 0);
 	run_stream(BADBATCH_WAIT_TIMEOUT_BLOCK, 10000000000ULL, 2,
@@ -202,7 +202,7 @@ TEST(lib_wait_busy_spin_pause)
 		   false, 0);
 }
 
-/* Phased back-off with its default phases; memory rings nap last. */
+/* Phased back-off with its default phases, a futex sleep last. */
 TEST(lib_wait_phased_backoff)
 {
 	run_stream(BADBATCH_WAIT_PHASED_BACKOFF, 0, 2, UT_N(30000), 2, 8,

@@ -131,8 +131,6 @@ int bb_part_attach(struct badbatch *ring, struct bb_attach *a,
 		     p->maps[MAP_SLOTS].addr);
 	/* An older module leaves it 0: movers keep their full barrier. */
 	p->view.sleeper_barrier = in.features & BB_FEAT_SLEEPER_BARRIER;
-	p->role = a->role;
-	p->id = in.consumer_id;
 	return 0;
 }
 

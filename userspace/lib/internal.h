@@ -56,9 +56,10 @@ struct bb_part {
 	struct bb_view view;
 	struct bb_waitcfg wait;
 	int fd;			/* own participant descriptor, -1: memory */
+	/* For a memory ring's sleeps; in the hole before mem. */
+	__u16 role;		/* BB_ROLE_* */
+	__u16 id;		/* consumer id */
 	struct bb_memring *mem;
-	__u32 role;		/* BB_ROLE_*, for a memory ring's sleeps */
-	__u32 id;		/* consumer id, for a memory ring's sleeps */
 	struct bb_region maps[BB_PART_MAPS];
 	struct bb_claim_record *record;	/* multi-producer producer, or NULL */
 };

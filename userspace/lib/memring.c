@@ -81,7 +81,7 @@ static int bb_mem_shared_init(struct bb_memring *m)
 	pthread_mutexattr_destroy(&attr);
 	if (rc)
 		return -rc;
-	/* Else movers keep a full barrier before reading the counters. */
+	/* Else sleepers re-check on a timer (memwait.c). */
 	m->sh->barrier = !bb_mem_barrier_register(m->shared);
 	return 0;
 }
@@ -326,11 +326,15 @@ int bb_mem_attach(struct bb_memring *m, struct bb_attach *a,
 	struct bb_ring_header *h = m->hdr;
 	int rc = 0;
 
-	/* This process's movers rely on the sleepers' barrier too. */
-	if (m->sh->barrier) {
-		rc = bb_mem_barrier_register(m->shared);
-		if (rc)
-			return rc;
+	/*
+	 * This process's movers must get the sleepers' barrier too. If they
+	 * cannot, sleepers fall back to timed re-checks from now on: wake
+	 * those already asleep without one.
+	 */
+	if (__atomic_load_n(&m->sh->barrier, __ATOMIC_ACQUIRE) &&
+	    bb_mem_barrier_register(m->shared)) {
+		__atomic_store_n(&m->sh->barrier, 0, __ATOMIC_SEQ_CST);
+		bb_mem_wake(m, BB_WAKE_ALL);
 	}
 	pthread_mutex_lock(&m->sh->lock);
 	if (bb_load(&h->status) == BB_STATUS_HALTED) {
@@ -348,16 +352,27 @@ int bb_mem_attach(struct bb_memring *m, struct bb_attach *a,
 	pthread_mutex_unlock(&m->sh->lock);
 	if (rc)
 		return rc;
+	/*
+	 * A consumer that now follows a gating one takes its place: that one
+	 * may have advanced, seen itself no longer gating and woken nobody,
+	 * though its move is what a sleeping producer waits for.
+	 */
+	if (a->role == BB_ROLE_CONSUMER)
+		bb_mem_wake(m, BB_WAKE_PRODUCERS);
 
 	__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
 	p->mem = m;
 	p->fd = -1;
-	p->role = a->role;
-	p->id = a->consumer_id;
+	p->role = (__u16)a->role;
+	p->id = a->role == BB_ROLE_CONSUMER ? (__u16)a->consumer_id : 0;
 	bb_view_init(&p->view, h, m->prod,
 		     (h->flags & BB_RING_MULTI_PRODUCER) ? m->avail : NULL,
 		     m->cons, BB_MEM_STRIDE, m->slots);
-	p->view.sleeper_barrier = m->sh->barrier;
+	/*
+	 * Movers never fence: a sleeper has their CPUs fence for it, or
+	 * (no membarrier) re-checks on a timer (memwait.c).
+	 */
+	p->view.sleeper_barrier = true;
 	if (self)
 		*self = bb_mem_seq(m, a->consumer_id);
 	return 0;

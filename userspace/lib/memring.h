@@ -23,7 +23,10 @@ struct bb_mem_shared {
 	pthread_mutex_t lock;	/* topology and producer count */
 	__u64 active;		/* attached consumer ids */
 	__u32 producers;
-	/* Movers order their need-wakeup loads with membarrier(2). */
+	/*
+	 * Every process attached registered for membarrier(2), so a sleeper
+	 * can have all movers fence; 0: sleepers re-check on a timer.
+	 */
 	__u32 barrier;
 	/* Futex words: wakers bump them, sleepers wait for a change. */
 	__u32 wake[BB_MEM_WAKE_CLASSES];

@@ -18,8 +18,9 @@
 #include "memring.h"
 
 /*
- * Without membarrier movers fence themselves, and a sleeper that cannot
- * send the barrier looks again this often rather than risk a lost wake.
+ * Movers have only a compiler barrier before they read the counters. A
+ * sleeper that cannot have their CPUs fence (no membarrier somewhere)
+ * looks again this often, so a wake lost to that costs at most this.
  */
 #define BB_MEM_RECHECK_NS	1000000ULL
 
@@ -53,7 +54,7 @@ int bb_mem_barrier_register(bool shared)
 
 static bool bb_mem_fence_movers(const struct bb_memring *m)
 {
-	if (!m->sh->barrier)
+	if (!__atomic_load_n(&m->sh->barrier, __ATOMIC_ACQUIRE))
 		return false;
 	return bb_membarrier(m->shared ? MEMBARRIER_CMD_GLOBAL_EXPEDITED :
 			     MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0;
@@ -130,14 +131,24 @@ static int bb_futex_wait(const struct bb_memring *m, __u32 *word, __u32 val,
 	if (!syscall(SYS_futex, word, bb_futex_op(m, FUTEX_WAIT_BITSET), val,
 		     tp, NULL, FUTEX_BITSET_MATCH_ANY))
 		return 0;
-	switch (errno) {
-	case EAGAIN:	/* a wake came before we slept */
+	/*
+	 * A wake before we slept, or the deadline: the caller polls again,
+	 * then bb_backoff() finds the deadline passed.
+	 */
+	if (errno == EAGAIN || errno == ETIMEDOUT)
 		return 0;
-	case ETIMEDOUT:
-		return until == deadline ? -ETIMEDOUT : 0;
-	default:
-		return -errno;
-	}
+	return -errno;
+}
+
+/*
+ * Did the consumer graph change since topo was read (or was it changing)?
+ * Then the counters announced may be the wrong ones: announce anew. The
+ * acquire of the futex word before this orders it after a change whose
+ * wake the sleeper would otherwise miss.
+ */
+static bool bb_mem_graph_moved(const struct bb_memring *m, __u32 topo)
+{
+	return (topo & 1) || bb_load_acquire(&m->hdr->topo_seq) != topo;
 }
 
 /*
@@ -150,6 +161,7 @@ int bb_mem_wait(const struct bb_part *p, __u64 seq, __u64 deadline)
 	struct bb_memring *m = p->mem;
 	struct bb_mem_shared *sh = m->sh;
 	__u32 *ctr[BB_MAX_CONSUMERS + 1], epoch;
+	__u32 topo = bb_load_acquire(&m->hdr->topo_seq);
 	unsigned int nr, i, cls;
 	bool fenced;
 	int rc = 0;
@@ -165,19 +177,20 @@ int bb_mem_wait(const struct bb_part *p, __u64 seq, __u64 deadline)
 	epoch = __atomic_load_n(&sh->wake[cls], __ATOMIC_ACQUIRE);
 	/*
 	 * Pairs with bb_mover_barrier() in bb_consumers_need_wake() and
-	 * bb_consumer_advance(): a full barrier here for movers that fence
-	 * themselves, a barrier on every mover's CPU for those that have
-	 * only a compiler barrier. Either the mover sees our counter, or
-	 * the re-check below sees its move.
+	 * bb_consumer_advance(), a compiler barrier on memory rings: our
+	 * announcement before our re-check (this fence), and a barrier on
+	 * every mover's CPU. Either the mover sees our counter, or the
+	 * re-check below sees its move; without membarrier, the timed
+	 * re-check of bb_futex_wait() covers the rest.
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	fenced = bb_mem_fence_movers(m);
-	if (!bb_part_halted(p) && !bb_mem_ready(p, seq)) {
+	if (!bb_part_halted(p) && !bb_mem_ready(p, seq) &&
+	    !bb_mem_graph_moved(m, topo)) {
 		/* Before the futex reads the word: see bb_mem_wake(). */
 		__atomic_add_fetch(&sh->asleep[cls], 1, __ATOMIC_SEQ_CST);
 		__atomic_add_fetch(&sh->sleeps, 1, __ATOMIC_RELAXED);
-		rc = bb_futex_wait(m, &sh->wake[cls], epoch, deadline,
-				   fenced || !sh->barrier);
+		rc = bb_futex_wait(m, &sh->wake[cls], epoch, deadline, fenced);
 		__atomic_sub_fetch(&sh->asleep[cls], 1, __ATOMIC_RELAXED);
 	}
 	for (i = 0; i < nr; i++)

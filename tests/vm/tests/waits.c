@@ -16,6 +16,8 @@
  *     from bb_consumer_advance());
  *   - a consumer waiting on the consumer it follows announces itself in
  *     that consumer's entry and is woken via BB_WAKE_DEPENDENTS;
+ *   - a consumer attaching behind the gating one wakes a producer whose
+ *     wake that one's advance skipped;
  *   - BB_IOC_HALT wakes every kind of waiter with ESHUTDOWN; afterwards
  *     CLAIM -> ESHUTDOWN and consumers can still drain what was published.
  */
@@ -429,6 +431,44 @@ static void test_capacity(void)
 }
 
 /*
+ * A consumer that starts to follow the gating one takes its place. If the
+ * gating one advanced, then saw itself no longer gating and woke nobody,
+ * the attach must wake the producer waiting for that advance.
+ */
+static void test_attach_wakes_producer(void)
+{
+	const char *name = t_name("wa");
+	struct wspec s = { .name = name, .role = BB_ROLE_PRODUCER, .id = BB_ID_ANY,
+			   .op = OP_WAIT, .seq = 4, .prefill = 4 };
+	struct t_ring c, k, z;
+	pid_t pid;
+
+	t_diag("--- a follower's attach wakes a producer");
+	if (t_ring_new(&c, 0, 4, 8, 2, name) ||
+	    t_join(&k, name, BB_ROLE_CONSUMER, 0, 0)) {
+		T_OK(0, "set up");
+		return;
+	}
+	pid = start(3, &s);
+	T_OK(announced(&c.v.hdr->producer_waiters, 1, 5000),
+	     "the producer waits on a full ring");
+	/* Announced, then re-checked: give it time to be asleep. */
+	t_sleep_ms(100);
+	/* Consumer 0 reads all four and moves without asking for a wake. */
+	bb_store_release(k.self, 4);
+	t_sleep_ms(100);
+	T_OK(!done(3), "nobody woke the producer yet");
+	T_RC(t_join(&z, name, BB_ROLE_CONSUMER, 1, 1ull << 0), 0,
+	     "consumer 1 attaches following consumer 0");
+	T_CHILD(pid, 5000, "the producer process");
+	T_RC(g_res[3].rc, 0, "the producer's WAIT returned 0 after the attach");
+	T_EQ(g_res[3].limit, 8, "limit 8: consumer 1 starts at 4");
+	t_ring_close(&z);
+	t_ring_close(&k);
+	t_ring_close(&c);
+}
+
+/*
  * One producer fd, two threads: a blocking CLAIM sleeping on a full ring
  * must not keep the other thread from publishing through the same fd.
  */
@@ -559,6 +599,7 @@ int main(void)
 	test_deadlines();
 	test_signals();
 	test_capacity();
+	test_attach_wakes_producer();
 	test_same_fd_threads(0);
 	test_same_fd_threads(BB_RING_MULTI_PRODUCER);
 	test_halt();
