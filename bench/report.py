@@ -585,7 +585,8 @@ def report():
           f"{m.get('load_start', '?')}, after the native suites "
           f"{m.get('load_native_end', '?')}, at the end {m.get('load_end', '?')}.", "",
           "**native**: this machine, memory rings (`badbatch_memring_create`: the "
-          "same protocol code on process memory) and every peer that runs here. "
+          "same protocol code on process memory; `badbatch_memring_create_shared` "
+          "for processes) and every peer that runs here. "
           "**VM**: a qemu TCG guest (2 vCPUs, Debian 6.1) for everything that needs "
           "/dev/badbatch, with the IPC peers, queues and baselines run again in the "
           "same guest so ratios compare like with like. LMAX Disruptor runs natively "
