@@ -14,6 +14,11 @@
 
 #include "common.h"
 
+/* What the records call the implementation: the -flto builds say so. */
+#ifndef BB_BENCH_IMPL
+#define BB_BENCH_IMPL "badbatch"
+#endif
+
 struct bb_bench_ring {
 	const char *where;	/* "kernel", "mem" or "shm" */
 	struct badbatch *ring;

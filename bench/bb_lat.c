@@ -263,7 +263,7 @@ int main(int argc, char **argv)
 		bench_join(&w, r->ctl);
 		if (r->ctl->failed)
 			bench_die("a worker failed");
-		bench_emit_latency(r->suite, "badbatch", params,
+		bench_emit_latency(r->suite, BB_BENCH_IMPL, params,
 				   strcmp(r->suite, "wakeup") ? r->samples : r->sent,
 				   r->events);
 		badbatch_close(r->a);

@@ -323,11 +323,11 @@ int main(int argc, char **argv)
 			cpu += r->ctl->cpu_ns[i];
 		}
 		secs = (double)(end - r->ctl->t_start) / 1e9;
-		bench_emit("throughput", "badbatch", params, "ops",
+		bench_emit("throughput", BB_BENCH_IMPL, params, "ops",
 			   (double)r->events / secs, "ops/s");
 		/* Memory rings count their futex calls the same way. */
 		if (!strcmp(r->path, "fast"))
-			bench_emit("throughput", "badbatch", params,
+			bench_emit("throughput", BB_BENCH_IMPL, params,
 				   "syscalls_per_event",
 				   (double)((st1.wakeups - st0.wakeups) +
 					    (st1.sleeps - st0.sleeps)) /

@@ -15,6 +15,9 @@ BENCH_SRCS := $(filter-out $(TOP)/bench/common.c $(TOP)/bench/peers_queues.c,\
 	$(wildcard $(TOP)/bench/*.c))
 BENCH_BINS := $(patsubst $(TOP)/bench/%.c,$(BENCH_DIR)/%,$(BENCH_SRCS))
 BENCH_CFLAGS := $(CFLAGS_COMMON) -O2 -g -pthread -MMD -MP -I$(TOP)/bench
+# The same programs built and linked with -flto: the library's fast path
+# inlined into the benchmark's loop, as a program built that way gets it.
+BENCH_LTO_BINS := $(BENCH_DIR)/bb_topo_lto
 
 # The in-process queues: each peer only when its headers are there.
 BENCH_Q_DEFS :=
@@ -36,7 +39,8 @@ BENCH_JAVA := $(BENCH_DIR)/java/Harness.class
 
 .PHONY: bench bench-full bench-bins bench-java
 
-bench-bins: lib $(BENCH_BINS) $(BENCH_DIR)/peers_queues bench-java
+bench-bins: lib $(BENCH_BINS) $(BENCH_LTO_BINS) $(BENCH_DIR)/peers_queues \
+	bench-java
 
 bench-java: $(BENCH_JAVA)
 
@@ -48,6 +52,11 @@ $(BENCH_DIR)/obj/common.o: $(TOP)/bench/common.c | $(BENCH_DIR)/obj
 
 $(BENCH_DIR)/%: $(TOP)/bench/%.c $(BENCH_DIR)/obj/common.o $(LIB_A) | $(BENCH_DIR)
 	$(CC) $(BENCH_CFLAGS) -MF $@.d -o $@ $< $(BENCH_DIR)/obj/common.o \
+		$(LIB_A) -lrt
+
+$(BENCH_DIR)/%_lto: $(TOP)/bench/%.c $(TOP)/bench/common.c $(LIB_A) | $(BENCH_DIR)
+	$(CC) $(BENCH_CFLAGS) -flto=auto -DBB_BENCH_IMPL='"badbatch-lto"' \
+		-MF $@.d -o $@ $< $(TOP)/bench/common.c \
 		$(LIB_A) -lrt
 
 $(BENCH_DIR)/peers_queues: $(TOP)/bench/peers_queues.c $(BENCH_DIR)/obj/common.o | $(BENCH_DIR)
@@ -70,4 +79,4 @@ bench-full:
 	@$(MAKE) --no-print-directory all bench-bins
 	@$(TOP)/bench/run.sh full
 
--include $(BENCH_BINS:=.d) $(BENCH_DIR)/peers_queues.d
+-include $(BENCH_BINS:=.d) $(BENCH_LTO_BINS:=.d) $(BENCH_DIR)/peers_queues.d

@@ -42,7 +42,8 @@ void bench_pin(int cpu);
 int bench_ncpus(void);
 
 /* Fatal error: print and exit 1. */
-void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void bench_die(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 #define BENCH_CHECK(expr)						\
 	do {								\
 		long __rc = (long)(expr);				\

@@ -279,6 +279,16 @@ def targets():
             "with latency (see Coalescing consumers).", "",
             "" if b == 10 else "Batches of one: the producer's own per-event "
             "cost bounds it, which coalescing cannot change.")
+    for b, name, goal in ((1, "unicast", 1.5), (10, "batch unicast", 3.0)):
+        r = val(find("native", "throughput", "badbatch-lto", "ops", topology="unicast",
+                     wait="yield", batch=b, **mem))
+        l = val(find("native", "throughput", "lmax", "ops", topology="unicast",
+                     wait="yield", batch=b, **java))
+        add(f"(also) {name} vs LMAX, linked with -flto", f">= {goal:g}x",
+            r / l if r and l else None, goal, True,
+            f"badbatch {fmt(r, 'ops/s')} built and linked with -flto (claim, slot "
+            f"and publish inlined into the loop) vs LMAX {fmt(l, 'ops/s')} Mops/s.",
+            "", "")
     b = val(find("vm", "throughput", "badbatch", "ops", topology="unicast", ring="kernel",
                  mode="proc", wait="block", size=64, batch=1, path="fast"))
     p = val(find("vm", "throughput", "pipe", "ops", topology="unicast", mode="proc",
@@ -291,6 +301,14 @@ def targets():
         "memory ring included, runs at about the same rate: the guest's own "
         "instructions per event are the limit, not the kernel "
         "(bench/FINDINGS.md).")
+    bl = val(find("vm", "throughput", "badbatch-lto", "ops", topology="unicast",
+                  ring="kernel", mode="proc", wait="block", size=64, batch=1, path="fast"))
+    add("(also) cross-process blocking vs pipe (VM), linked with -flto", ">= 20x",
+        bl / p if bl and p else None, 20.0, True,
+        f"in the VM: /dev/badbatch BLOCK {fmt(bl, 'ops/s')} built and linked with "
+        f"-flto vs pipe {fmt(p, 'ops/s')} Mops/s: under TCG each call and return "
+        "costs a translation-block lookup, and inlining removes three per event.",
+        "", "")
     shm = dict(topology="unicast", ring="shm", mode="proc", wait="block", size=64,
                batch=1, path="fast", handler="event")
     b = val(find("native", "throughput", "badbatch", "ops", coalesce="off", **shm))
@@ -547,6 +565,12 @@ def ipc_table(env):
                      coalesce="off", **one)
             if r:
                 xrow(f"badbatch {label} {w}", r)
+    for (ring, x), label in rings:
+        for w in ("spin", "block"):
+            r = find(env, "throughput", "badbatch-lto", "ops", ring=ring, mode=x, wait=w,
+                     coalesce="off", **one)
+            if r:
+                xrow(f"badbatch {label} {w}, linked with -flto", r)
     r = find(env, "throughput", "badbatch", "ops", ring="shm", mode="proc", wait="block",
              coalesce=COALESCE, **one)
     if r:

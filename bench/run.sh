@@ -142,6 +142,11 @@ throughput_native() {
 				java_topo "$t" yield 8 65536 "$b" "$N_TPUT"
 		done
 	done
+	# The library's fast path inlined into the loop (bb_topo_lto).
+	for b in 1 10; do
+		step "throughput: badbatch mem unicast yield batch $b, linked with -flto" \
+			"$B/bb_topo_lto" -m mem -t unicast -w yield -b "$b" -n "$N_TPUT" -r "$REPS"
+	done
 	# Run handlers (badbatch_consume_runs): what a C consumer writes
 	# where a JIT would inline LMAX's per-event handler.
 	for b in 1 10; do
@@ -267,6 +272,11 @@ guest_suites() {
 				-m kernel -x "$x" -t unicast -w "$w" -s 64 -n "$N_TPUT" -r "$REPS"
 		done
 	done
+	for w in spin block; do
+		step "throughput: badbatch kernel proc unicast $w 64B, linked with -flto" \
+			"$B/bb_topo_lto" -m kernel -x proc -t unicast -w "$w" -s 64 \
+			-n "$N_TPUT" -r "$REPS"
+	done
 	# 8-byte events, as the queues carry, next to them.
 	for x in proc thread; do
 		step "throughput: badbatch kernel $x unicast spin 8B" "$B/bb_topo" \
@@ -347,6 +357,9 @@ processes_native() {
 	step "throughput: badbatch shm proc unicast block 64B, coalescing $COALESCE" \
 		"$B/bb_topo" -m shm -x proc -t unicast -w block -s 64 -L "$COALESCE" \
 		-n "$N_TPUT" -r "$REPS"
+	step "throughput: badbatch shm proc unicast block 64B, linked with -flto" \
+		"$B/bb_topo_lto" -m shm -x proc -t unicast -w block -s 64 -n "$N_TPUT" \
+		-r "$REPS"
 	step "throughput: badbatch shm proc unicast spin 8B" "$B/bb_topo" -m shm \
 		-x proc -t unicast -w spin -n "$N_TPUT" -r "$REPS"
 	step "idle: badbatch shm proc block, 3 consumer(s)" "$B/bb_wait" -m shm \

@@ -12,8 +12,11 @@ LIB_SRCS := $(wildcard $(TOP)/userspace/lib/*.c)
 LIB_OBJS := $(patsubst $(TOP)/userspace/lib/%.c,$(LIB_DIR)/obj/%.o,$(LIB_SRCS))
 LIB_A := $(LIB_DIR)/libbadbatch.a
 LIB_SO := $(LIB_DIR)/libbadbatch.so
+# Fat LTO objects: plain links use the machine code as before; a program
+# built and linked with -flto gets the hot path (claim, slot, publish,
+# consume) inlined into its own loop (bench/FINDINGS.md).
 LIB_CFLAGS := $(CFLAGS_COMMON) $(CFLAGS) -fPIC -fvisibility=hidden \
-	-pthread -MMD -MP
+	-pthread -MMD -MP -flto=auto -ffat-lto-objects
 
 TOOL_SRCS := $(wildcard $(TOP)/userspace/tools/*.c) \
 	$(wildcard $(TOP)/userspace/examples/*.c)
