@@ -616,7 +616,8 @@ def report():
           "same guest so ratios compare like with like. LMAX Disruptor runs natively "
           "only (a JVM under TCG measures the emulator), so its ratios use the "
           "native memory ring. Threads are pinned (producer CPU 0, consumer CPU 1, "
-          "further stages round-robin); the JVM is confined to CPUs 0-1. "
+          "further stages round-robin), LMAX's producer and processor threads "
+          "too; the JVM is confined to CPUs 0-1. "
           "Throughput in Mops/s; in each table a figure's ratio to the best peer "
           "in the row follows it in parentheses (for latency, lower is better).", ""]
 

@@ -5,7 +5,9 @@
 // BatchEventProcessors and barriers the way LMAX's own perf tests build
 // them, and a ping-pong round trip over two rings. Prints the same JSON
 // lines as the C programs. The first repetition warms the JIT up and is
-// not reported.
+// not reported. Worker threads are pinned as the C programs pin theirs
+// (producers from CPU 0, consumers from CPU 1, round-robin), unless
+// BENCH_NOPIN is set.
 //
 //   java -cp disruptor.jar:. Harness topo TOPO WAIT SIZE SLOTS BATCH EVENTS REPS
 //   java -cp disruptor.jar:. Harness pingpong WAIT ROUNDS REPS
@@ -21,6 +23,8 @@ import com.lmax.disruptor.SequenceBarrier;
 import com.lmax.disruptor.SleepingWaitStrategy;
 import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.YieldingWaitStrategy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
@@ -69,6 +73,31 @@ public final class Harness {
         }
     }
 
+    /*
+     * Pin the calling thread to one CPU. Java has no affinity call: the
+     * thread takes a name no other has, finds its kernel thread id under
+     * /proc/self/task by that name, and has taskset pin that id.
+     */
+    static void pin(int cpu) {
+        if (System.getenv("BENCH_NOPIN") != null)
+            return;
+        int ncpu = Runtime.getRuntime().availableProcessors();
+        String name = "bbpin" + Thread.currentThread().getId();
+        Thread.currentThread().setName(name);
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                if (!Files.readString(t.resolve("comm")).trim().equals(name))
+                    continue;
+                new ProcessBuilder("taskset", "-p", "-c", String.valueOf(cpu % ncpu),
+                        t.getFileName().toString()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+                return;
+            }
+        } catch (Exception e) {
+            // Not fatal, as in the C programs.
+        }
+    }
+
     static String env() {
         String e = System.getenv("BENCH_ENV");
         return e == null ? "native" : e;
@@ -114,7 +143,12 @@ public final class Harness {
                 rb.addGatingSequences(procs[i].getSequence());
         Thread[] threads = new Thread[ncons + nprod];
         for (int i = 0; i < ncons; i++) {
-            threads[i] = new Thread(procs[i]);
+            final BatchEventProcessor<?> proc = procs[i];
+            final int cpu = i + 1;
+            threads[i] = new Thread(() -> {
+                pin(cpu);
+                proc.run();
+            });
             threads[i].start();
         }
         final byte[] src = new byte[Math.max(size - 8, 0)];
@@ -122,7 +156,9 @@ public final class Harness {
         final CountDownLatch go = new CountDownLatch(1);
         for (int j = 0; j < nprod; j++) {
             final long n = total / nprod;
+            final int cpu = j;
             threads[ncons + j] = new Thread(() -> {
+                pin(cpu);
                 try {
                     go.await();
                 } catch (InterruptedException e) {
