@@ -71,6 +71,15 @@ struct sleeper {
 	uint64_t out;		/* consumer: limit; producer: claimed seq */
 };
 
+/* Join a sleeper that must have been woken with out as its result. */
+static void join_woken(struct ut_thread *t, const struct sleeper *s,
+		       uint64_t out)
+{
+	ut_thread_join(t);
+	CHECK_EQ(s->rc, 0);
+	CHECK_EQ(s->out, out);
+}
+
 static void consumer_sleeper(void *arg)
 {
 	struct sleeper *s = arg;
@@ -97,9 +106,7 @@ TEST(lib_memwait_publish_wakes_consumer)
 	ut_thread_start(&t, consumer_sleeper, &s);
 	wait_asleep(ring, 1);
 	lev_publish_n(p, 1);
-	ut_thread_join(&t);
-	CHECK_EQ(s.rc, 0);
-	CHECK_EQ(s.out, 1);
+	join_woken(&t, &s, 1);
 	CHECK_EQ(lev_check(badbatch_event(s.c, 0)),
 		 ((struct lev *)badbatch_event(s.c, 0))->check);
 	st = ring_stats(ring);
@@ -136,9 +143,7 @@ static void check_full_ring_sleeps(uint32_t flags)
 	CHECK_EQ(__atomic_load_n(&s.rc, __ATOMIC_RELAXED), 1);
 	/* ...the second is enough. */
 	CHECK_EQ(badbatch_advance(c, 2), 0);
-	ut_thread_join(&t);
-	CHECK_EQ(s.rc, 0);
-	CHECK_EQ(s.out, 8);
+	join_woken(&t, &s, 8);
 	CHECK_EQ(badbatch_publish(s.p, 8, 2), 0);
 	CHECK_EQ(bb_load(&ring->hdr->producer_waiters), 0);
 	badbatch_producer_close(s.p);
@@ -173,9 +178,7 @@ TEST(lib_memwait_advance_wakes_dependent)
 		 1);
 	CHECK_EQ(badbatch_wait_for(first, &limit), 0);
 	CHECK_EQ(badbatch_advance(first, 2), 0);
-	ut_thread_join(&t);
-	CHECK_EQ(s.rc, 0);
-	CHECK_EQ(s.out, 2);
+	join_woken(&t, &s, 2);
 	badbatch_producer_close(p);
 	badbatch_consumer_close(s.c);
 	badbatch_consumer_close(first);
@@ -223,9 +226,7 @@ TEST(lib_memwait_detach_wakes_producer)
 	ut_thread_start(&t, producer_sleeper, &s);
 	wait_asleep(ring, 1);
 	badbatch_consumer_close(c);
-	ut_thread_join(&t);
-	CHECK_EQ(s.rc, 0);
-	CHECK_EQ(s.out, 8);
+	join_woken(&t, &s, 8);
 	CHECK_EQ(badbatch_publish(s.p, 8, 1), 0);
 	badbatch_producer_close(s.p);
 	badbatch_close(ring);
@@ -274,9 +275,7 @@ TEST(lib_memwait_upstream_leaves)
 	wait_sleeps(ring, 2);
 	CHECK_EQ(bb_load(&ring->hdr->consumer_waiters), 1);
 	lev_publish_n(p, 1);
-	ut_thread_join(&t);
-	CHECK_EQ(s.rc, 0);
-	CHECK_EQ(s.out, 1);
+	join_woken(&t, &s, 1);
 	badbatch_producer_close(p);
 	badbatch_consumer_close(s.c);
 	badbatch_close(ring);
@@ -305,9 +304,7 @@ TEST(lib_memwait_attach_wakes_producer)
 	bb_store_release(x->self, 8);
 	z = mem_consumer(ring, 1ULL << badbatch_consumer_id(x),
 			 BADBATCH_WAIT_BLOCK);
-	ut_thread_join(&t);
-	CHECK_EQ(s.rc, 0);
-	CHECK_EQ(s.out, 8);
+	join_woken(&t, &s, 8);
 	CHECK_EQ(badbatch_publish(s.p, 8, 1), 0);
 	badbatch_producer_close(s.p);
 	badbatch_consumer_close(z);
@@ -335,9 +332,7 @@ TEST(lib_memwait_without_membarrier)
 	CHECK_EQ(badbatch_claim(p, 1, &seq), 0);
 	lev_fill(badbatch_slot(p, seq), seq, 0, seq);
 	bb_store_release(&p->part.view.prod->cursor, 1);
-	ut_thread_join(&t);
-	CHECK_EQ(s.rc, 0);
-	CHECK_EQ(s.out, 1);
+	join_woken(&t, &s, 1);
 	badbatch_producer_close(p);
 	badbatch_consumer_close(s.c);
 	badbatch_close(ring);
