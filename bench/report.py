@@ -259,11 +259,13 @@ def targets():
         f"(badbatch_consume_runs), {fmt(b, 'ops/s')} with a per-event handler, "
         f"vs LMAX {fmt(l, 'ops/s')} Mops/s (LMAX also publishing next(10)); the "
         "better of the two counts.", "",
-        "The consumer keeps up with the producer and reads the line the producer "
-        "is still filling (ten 8-byte events end mid line); the producer's next "
-        "store waits for that line to come back. Batches of 8 or 16 run 1.6-2x "
-        "faster, and a coalescing consumer, which leaves the producer alone "
-        "until a batch has gathered, 3-4x (next row, bench/FINDINGS.md).")
+        "Two limits, by the host's state (the atomic round trip above). When "
+        "cross-core transfers are slow, the consumer keeps up with the producer "
+        "and each slot line it reads costs a transfer; a coalescing consumer, "
+        "which leaves the producer alone until a batch has gathered, runs 2-4x "
+        "faster (the coalescing row, bench/FINDINGS.md). When they are fast, the "
+        "producer's own path (claim, ten stores, publish: under 2 ns an event) "
+        "is the limit, and inlining it (the -flto row) gains about 1.5x.")
     for b, name in ((10, "batch unicast"), (1, "unicast")):
         c = find("native", "throughput", "badbatch", "ops", topology="unicast",
                  wait="yield", batch=b, **dict(mem, coalesce=COALESCE))
