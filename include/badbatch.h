@@ -916,9 +916,9 @@ BADBATCH_API void badbatch_topology_destroy(struct badbatch_topology *t);
  * no name, no death detection, no work pools. The blocking strategies
  * sleep on futexes with the kernel ring's need-wakeup protocol (a sleeper
  * has every mover's CPU fence through membarrier(2); where that is not
- * available, movers fence themselves). Meant for native tests and
- * benchmarks of the library's logic; @cfg->name and @cfg->mode are
- * ignored.
+ * available, sleepers look again every millisecond). Meant for native
+ * tests and benchmarks of the library's logic; @cfg->name and @cfg->mode
+ * are ignored.
  *
  * Return: 0, -EINVAL (bad geometry or flags), -ENOMEM.
  */
