@@ -3,7 +3,8 @@
  * Waiting strategies, shared by consumers waiting for events and producers
  * waiting for capacity. The caller polls its condition and, each time it
  * does not hold, calls bb_backoff() for one step of waiting: a pause, a
- * yield, a nap, or a sleep in the kernel (BB_IOC_WAIT). Every step checks
+ * yield, a nap, or a sleep in the kernel (BB_IOC_WAIT; memory rings: on a
+ * futex, memwait.c). Every step checks
  * for a halted ring and an expired deadline first.
  *
  * The library's enum badbatch_wait is the kernel's enum bb_wait_strategy
@@ -102,7 +103,7 @@ static int bb_sleep_phase(const struct bb_waitcfg *w, __u32 iter)
  * Sleep until seq is usable, the deadline, or a halt: in the kernel, or
  * on a memory ring's futex.
  */
-static int bb_kernel_wait(const struct bb_part *p, __u64 seq, __u64 deadline)
+static int bb_block(const struct bb_part *p, __u64 seq, __u64 deadline)
 {
 	struct bb_wait w = {
 		.seq = seq,
@@ -159,11 +160,11 @@ int bb_backoff(const struct bb_part *p, struct bb_backoff *b, __u64 seq)
 			bb_cpu_relax();
 			return 0;
 		}
-		return bb_kernel_wait(p, seq, b->deadline);
+		return bb_block(p, seq, b->deadline);
 	case BB_WAIT_PHASED_BACKOFF:
 		/* Spin, yield, then block as BLOCK. */
 		if (iter >= (__u64)w->spin + w->yield)
-			return bb_kernel_wait(p, seq, b->deadline);
+			return bb_block(p, seq, b->deadline);
 		return bb_sleep_phase(w, iter);
 	default:	/* BB_WAIT_SLEEP */
 		return bb_sleep_phase(w, iter);
