@@ -117,6 +117,28 @@ static inline void bb_bench_coalesce_parse(const char *arg)
 		 "%u/%uns", min, ns);
 }
 
+/* Trailing for every consumer bb_bench_consumer() attaches (-T). */
+static struct {
+	uint32_t ns;		/* 0: the library's default */
+	char name[32];		/* the "trail" parameter: "default", "off", "500ns" */
+} bb_bench_trail = { .name = "default" };
+
+/* -T NS, "off" or "default". */
+static inline void bb_bench_trail_parse(const char *arg)
+{
+	unsigned int ns = 0;
+
+	if (!strcmp(arg, "default") || !strcmp(arg, "off")) {
+		bb_bench_trail.ns = strcmp(arg, "off") ? 0 : BADBATCH_TRAIL_OFF;
+		strcpy(bb_bench_trail.name, arg);
+		return;
+	}
+	if (sscanf(arg, "%u", &ns) != 1 || !ns || ns > BADBATCH_TRAIL_MAX_NS)
+		bench_die("-T NS (1..%u), off or default", BADBATCH_TRAIL_MAX_NS);
+	bb_bench_trail.ns = ns;
+	snprintf(bb_bench_trail.name, sizeof(bb_bench_trail.name), "%uns", ns);
+}
+
 static inline struct badbatch_consumer *
 bb_bench_consumer(struct badbatch *r, uint32_t id, uint64_t deps,
 		  enum badbatch_wait wait)
@@ -126,6 +148,7 @@ bb_bench_consumer(struct badbatch *r, uint32_t id, uint64_t deps,
 		.wait = { .strategy = wait },
 		.min_batch = bb_bench_coalesce.min_batch,
 		.linger_ns = bb_bench_coalesce.linger_ns,
+		.trail_ns = bb_bench_trail.ns,
 	};
 	struct badbatch_consumer *c;
 	int rc = badbatch_consumer_attach(r, &cc, &c);

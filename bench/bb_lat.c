@@ -17,9 +17,10 @@
  *
  *   bb-lat -k pingpong|oneway [-m mem|shm|kernel] [-x thread|proc] [-w WAIT]
  *          [-s SIZE] [-B BURST] [-P PERIOD_NS] [-L MIN/NS|off]
- *          [-n EVENTS] [-r REPS] [-S SUITE]
+ *          [-T NS|off|default] [-n EVENTS] [-r REPS] [-S SUITE]
  *
  * -L: coalescing consumers, as bb-topo -L: the latency they add.
+ * -T: trailing consumers, as bb-topo -T: likewise.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -203,7 +204,7 @@ int main(int argc, char **argv)
 	r->burst = 1;
 	r->period = 10000;
 	r->events = 100000;
-	while ((opt = getopt(argc, argv, "k:m:x:w:s:B:P:L:n:r:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "k:m:x:w:s:B:P:L:T:n:r:S:")) != -1) {
 		switch (opt) {
 		case 'k': r->kind = optarg; break;
 		case 'm': r->where = optarg; break;
@@ -213,6 +214,7 @@ int main(int argc, char **argv)
 		case 'B': r->burst = (uint32_t)atoi(optarg); break;
 		case 'P': r->period = strtoull(optarg, NULL, 0); break;
 		case 'L': bb_bench_coalesce_parse(optarg); break;
+		case 'T': bb_bench_trail_parse(optarg); break;
 		case 'n': r->events = strtoull(optarg, NULL, 0); break;
 		case 'r': reps = atoi(optarg); break;
 		case 'S': r->suite = optarg; break;
@@ -220,7 +222,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: bb-lat -k pingpong|oneway "
 				"[-m mem|shm|kernel] [-x thread|proc] [-w WAIT] "
 				"[-s SIZE] [-B BURST] [-P PERIOD_NS] "
-				"[-L MIN/NS|off] [-n EVENTS] [-r REPS] [-S SUITE]\n");
+				"[-L MIN/NS|off] [-T NS|off|default] [-n EVENTS] "
+				"[-r REPS] [-S SUITE]\n");
 			return 2;
 		}
 	}
@@ -238,16 +241,18 @@ int main(int argc, char **argv)
 	if (!strcmp(r->kind, "pingpong"))
 		snprintf(params, sizeof(params),
 			 "\"kind\":\"pingpong\",\"ring\":\"%s\",\"mode\":\"%s\","
-			 "\"wait\":\"%s\",\"size\":%u,\"coalesce\":\"%s\"",
+			 "\"wait\":\"%s\",\"size\":%u,\"coalesce\":\"%s\","
+			 "\"trail\":\"%s\"",
 			 r->where, r->xproc, r->waitname, r->size,
-			 bb_bench_coalesce.name);
+			 bb_bench_coalesce.name, bb_bench_trail.name);
 	else
 		snprintf(params, sizeof(params),
 			 "\"kind\":\"oneway\",\"ring\":\"%s\",\"mode\":\"%s\","
 			 "\"wait\":\"%s\",\"size\":%u,\"burst\":%u,"
-			 "\"period_ns\":%llu,\"coalesce\":\"%s\"",
+			 "\"period_ns\":%llu,\"coalesce\":\"%s\",\"trail\":\"%s\"",
 			 r->where, r->xproc, r->waitname, r->size, r->burst,
-			 (unsigned long long)r->period, bb_bench_coalesce.name);
+			 (unsigned long long)r->period, bb_bench_coalesce.name,
+			 bb_bench_trail.name);
 
 	for (rep = 0; rep < reps; rep++) {
 		struct bench_workers w = { .procs = !strcmp(r->xproc, "proc") };

@@ -9,10 +9,14 @@
  *
  *   bb-topo -t TOPO [-m mem|shm|kernel] [-x thread|proc] [-w WAIT] [-s SIZE]
  *           [-R SLOTS] [-b BATCH] [-p fast|ioctl|rw] [-c event|run]
- *           [-L MIN/NS|off] [-n EVENTS] [-r REPS]
+ *           [-L MIN/NS|off] [-T NS|off|default] [-n EVENTS] [-r REPS]
  *
  * -L: coalescing consumers (min_batch MIN, linger_ns NS): a batch
  * smaller than MIN waits up to NS for more events.
+ *
+ * -T: trailing consumers (trail_ns NS, or none): after a batch of
+ * BADBATCH_TRAIL_BATCH events or more, a consumer lets NS pass before
+ * it looks again; "default" leaves it to the library.
  *
  * -c run: consumers take a run of events back to back per call
  * (badbatch_consume_runs), the C counterpart of a handler the JIT
@@ -231,7 +235,8 @@ static void usage(void)
 	fprintf(stderr, "usage: bb-topo -t unicast|pipeline|sequencer|"
 		"multicast|diamond [-m mem|shm|kernel] [-x thread|proc] [-w WAIT]\n"
 		"       [-s SIZE] [-R SLOTS] [-b BATCH] [-p fast|ioctl|rw] "
-		"[-c event|run] [-L MIN/NS|off] [-n EVENTS] [-r REPS]\n");
+		"[-c event|run] [-L MIN/NS|off] [-T NS|off|default]\n"
+		"       [-n EVENTS] [-r REPS]\n");
 	exit(2);
 }
 
@@ -251,7 +256,7 @@ int main(int argc, char **argv)
 	r->slots = 65536;
 	r->batch = 1;
 	r->events = 10000000;
-	while ((opt = getopt(argc, argv, "t:m:x:w:s:R:b:p:c:L:n:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:m:x:w:s:R:b:p:c:L:T:n:r:")) != -1) {
 		switch (opt) {
 		case 't':
 			for (i = 0; i < 5 && strcmp(optarg, topo_names[i]); i++)
@@ -269,6 +274,7 @@ int main(int argc, char **argv)
 		case 'p': r->path = optarg; break;
 		case 'c': r->handler = optarg; break;
 		case 'L': bb_bench_coalesce_parse(optarg); break;
+		case 'T': bb_bench_trail_parse(optarg); break;
 		case 'n': r->events = strtoull(optarg, NULL, 0); break;
 		case 'r': reps = atoi(optarg); break;
 		default: usage();
@@ -292,10 +298,11 @@ int main(int argc, char **argv)
 		 "\"topology\":\"%s\",\"ring\":\"%s\",\"mode\":\"%s\","
 		 "\"wait\":\"%s\",\"size\":%u,\"slots\":%u,\"batch\":%u,"
 		 "\"path\":\"%s\",\"handler\":\"%s\",\"coalesce\":\"%s\","
-		 "\"events\":%llu",
+		 "\"trail\":\"%s\",\"events\":%llu",
 		 topo_names[r->topo], r->where, r->xproc, r->waitname,
 		 r->size, r->slots, r->batch, r->path, r->handler,
-		 bb_bench_coalesce.name, (unsigned long long)r->events);
+		 bb_bench_coalesce.name, bb_bench_trail.name,
+		 (unsigned long long)r->events);
 
 	for (rep = 0; rep < reps; rep++) {
 		struct bench_workers w = { .procs = !strcmp(r->xproc, "proc") };

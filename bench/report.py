@@ -71,10 +71,13 @@ COALESCE = "256/2000ns"
 
 
 def find(env, suite, impl, metric, **p):
-    """The result matching every given parameter (first one found)."""
+    """The result matching every given parameter (first one found); the
+    library's default trailing unless trail is given."""
+    trail = p.pop("trail", "default")
     for r in RESULTS:
         if (r["env"] == env and r["suite"] == suite and r["implementation"] == impl
                 and r["metric"] == metric
+                and r["parameters"].get("trail", "default") == trail
                 and all(r["parameters"].get(k) == v for k, v in p.items())):
             return r
     return None
@@ -238,6 +241,16 @@ def targets():
             f"badbatch {fmt(b, 'ops/s')} vs LMAX {fmt(l, 'ops/s')} Mops/s "
             "(native, memory ring, threads, yield, 8-byte events, 64 Ki slots).",
             "", profile_why("yield") or "See the profile below.")
+    for topo, b, goal in (("unicast", 1, 1.5), ("pipeline", 1, 1.5), ("unicast", 10, 3.0)):
+        off = val(find("native", "throughput", "badbatch", "ops", topology=topo,
+                       wait="yield", batch=b, **dict(mem, trail="off")))
+        l = val(find("native", "throughput", "lmax", "ops", topology=topo,
+                     wait="yield", batch=b, **java))
+        add(f"(also) {topo}{' batch 10' if b > 1 else ''} vs LMAX, trailing off",
+            f">= {goal:g}x", off / l if off and l else None, goal, True,
+            f"badbatch {fmt(off, 'ops/s')} with trail_ns BADBATCH_TRAIL_OFF vs LMAX "
+            f"{fmt(l, 'ops/s')} Mops/s: what the default trailing (a consumer that "
+            "took a batch lets 500 ns pass before it looks again) is worth.", "", "")
     for w in ("spin",):
         b = val(find("native", "throughput", "badbatch", "ops", topology="unicast",
                      wait=w, batch=1, **mem))
@@ -260,10 +273,10 @@ def targets():
         f"vs LMAX {fmt(l, 'ops/s')} Mops/s (LMAX also publishing next(10)); the "
         "better of the two counts.", "",
         "Two limits, by the host's state (the atomic round trip above). When "
-        "cross-core transfers are slow, the consumer keeps up with the producer "
-        "and each slot line it reads costs a transfer; a coalescing consumer, "
-        "which leaves the producer alone until a batch has gathered, runs 2-4x "
-        "faster (the coalescing row, bench/FINDINGS.md). When they are fast, the "
+        "cross-core transfers are slow, a consumer right behind the producer "
+        "costs it a transfer for every line it reads; trailing (on by default) "
+        "keeps it back and runs 3-4x faster than without (the trailing-off row, "
+        "bench/FINDINGS.md), a coalescing consumer more. When they are fast, the "
         "producer's own path (claim, ten stores, publish: under 2 ns an event) "
         "is the limit, and inlining it (the -flto row) gains about 1.5x.")
     for b, name in ((10, "batch unicast"), (1, "unicast")):
@@ -314,6 +327,8 @@ def targets():
     shm = dict(topology="unicast", ring="shm", mode="proc", wait="block", size=64,
                batch=1, path="fast", handler="event")
     b = val(find("native", "throughput", "badbatch", "ops", coalesce="off", **shm))
+    bt = val(find("native", "throughput", "badbatch", "ops", coalesce="off", trail="off",
+                  **shm))
     bc = val(find("native", "throughput", "badbatch", "ops", coalesce=COALESCE, **shm))
     p = val(find("native", "throughput", "pipe", "ops", topology="unicast", mode="proc",
                  size=64, batch=1))
@@ -321,8 +336,8 @@ def targets():
         20.0, True, f"on this host, where the module cannot load: the same library "
         f"code on a ring in a shared mapping, BLOCK sleeping on futexes, "
         f"{fmt(b, 'ops/s')} vs pipe {fmt(p, 'ops/s')} Mops/s, 64-byte events, two "
-        f"processes; with a coalescing consumer ({COALESCE}) {fmt(bc, 'ops/s')} "
-        f"({ratio(bc, p)}).", "",
+        f"processes; with trailing off {fmt(bt, 'ops/s')} ({ratio(bt, p)}); with "
+        f"a coalescing consumer ({COALESCE}) {fmt(bc, 'ops/s')} ({ratio(bc, p)}).", "",
         "A consumer that keeps up reads every slot line right after the producer "
         "wrote it: one cache-line transfer per event each way; the coalescing "
         "figure shows what leaving the producer alone is worth.")
@@ -463,22 +478,27 @@ def plots(lines):
 
 def coalescing_rows(mem, java):
     rows = []
-    for co, label in (("off", "plain"), (COALESCE, f"coalescing {COALESCE}")):
+    for co, trail, label in (("off", "off", "trailing off"),
+                             ("off", "default", "the default: trailing 500 ns"),
+                             (COALESCE, "default", f"coalescing {COALESCE}")):
         row = [label]
         for t in ("unicast", "pipeline"):
             for b in (1, 10):
                 r = find("native", "throughput", "badbatch", "ops", topology=t,
-                         wait="yield", batch=b, **dict(mem, handler="event", coalesce=co))
+                         wait="yield", batch=b,
+                         **dict(mem, handler="event", coalesce=co, trail=trail))
                 l = val(find("native", "throughput", "lmax", "ops", topology=t,
                              wait="yield", batch=b, **java))
                 cell = fmt(val(r), "ops/s") + spread(r)
                 if r and l:
                     cell += f" ({ratio(val(r), l)})"
                 row.append(cell)
-        for m in ("p50", "p99"):
-            r = find("native", "latency", "badbatch", m, kind="oneway", ring="mem",
-                     mode="thread", wait="yield", burst=1, period_ns=10000, coalesce=co)
-            row.append(fmt(val(r), "ns"))
+        for burst in (1, 10):
+            for m in ("p50", "p99"):
+                r = find("native", "latency", "badbatch", m, kind="oneway", ring="mem",
+                         mode="thread", wait="yield", burst=burst, period_ns=10000,
+                         coalesce=co, trail=trail)
+                row.append(fmt(val(r), "ns"))
         rows.append(row)
     return rows
 
@@ -573,6 +593,11 @@ def ipc_table(env):
                      coalesce="off", **one)
             if r:
                 xrow(f"badbatch {label} {w}, linked with -flto", r)
+    for (ring, x), label in rings:
+        r = find(env, "throughput", "badbatch", "ops", ring=ring, mode=x, wait="block",
+                 coalesce="off", trail="off", **one)
+        if r:
+            xrow(f"badbatch {label} block, trailing off", r)
     r = find(env, "throughput", "badbatch", "ops", ring="shm", mode="proc", wait="block",
              coalesce=COALESCE, **one)
     if r:
@@ -655,16 +680,21 @@ def report():
                "Multi-consumer topologies put 4 threads on 2 CPUs, so they use "
                "yield (as LMAX's own perf tests do).")
 
-    L += table("Coalescing consumers, native, memory ring, yield",
+    L += table("Trailing and coalescing consumers, native, memory ring, yield",
                ["consumer", "unicast batch 1", "unicast batch 10", "pipeline batch 1",
-                "pipeline batch 10", "one-way p50", "one-way p99"],
+                "pipeline batch 10", "one-way p50", "one-way p99", "bursts of 10 p50",
+                "bursts of 10 p99"],
                coalescing_rows(mem, java),
-               f"min_batch/linger_ns {COALESCE}: while fewer than "
+               "Trailing (trail_ns, on by default but for the busy spins): after a "
+               "batch of 4 events or more a consumer lets 500 ns pass before it looks "
+               f"again. Coalescing (min_batch/linger_ns {COALESCE}): while fewer than "
                f"{COALESCE.split('/')[0]} events are readable the consumer looks "
                f"again for up to {COALESCE.split('/')[1]} before it hands out what "
                "there is. Throughput in Mops/s with the ratio to LMAX (plain yield) "
                "run beside it; one-way latency of an open-loop sender, one event "
-               "every 10 µs, so every event waits out the linger: the price.")
+               "every 10 µs (every event waits out a linger, none is trailed), then "
+               "bursts of 10 every 10 µs (events that come right after a batch may "
+               "be trailed): the price.")
 
     for env in ("vm", "native"):
         L += ipc_table(env)

@@ -138,6 +138,10 @@ throughput_native() {
 				step "throughput: badbatch mem $t yield batch $b, coalescing $COALESCE" \
 					"$B/bb_topo" -m mem -t "$t" -w yield -b "$b" \
 					-L "$COALESCE" -n "$N_TPUT" -r "$REPS"
+			[[ $t == unicast || $t == pipeline ]] &&
+				step "throughput: badbatch mem $t yield batch $b, trailing off" \
+					"$B/bb_topo" -m mem -t "$t" -w yield -b "$b" \
+					-T off -n "$N_TPUT" -r "$REPS"
 			have_java && step "throughput: lmax $t yield batch $b" \
 				java_topo "$t" yield 8 65536 "$b" "$N_TPUT"
 		done
@@ -272,6 +276,9 @@ guest_suites() {
 				-m kernel -x "$x" -t unicast -w "$w" -s 64 -n "$N_TPUT" -r "$REPS"
 		done
 	done
+	step "throughput: badbatch kernel proc unicast block 64B, trailing off" \
+		"$B/bb_topo" -m kernel -x proc -t unicast -w block -s 64 -T off \
+		-n "$N_TPUT" -r "$REPS"
 	for w in spin block; do
 		step "throughput: badbatch kernel proc unicast $w 64B, linked with -flto" \
 			"$B/bb_topo_lto" -m kernel -x proc -t unicast -w "$w" -s 64 \
@@ -354,6 +361,9 @@ processes_native() {
 		step "throughput: badbatch shm proc unicast $w 64B" "$B/bb_topo" -m shm \
 			-x proc -t unicast -w "$w" -s 64 -n "$N_TPUT" -r "$REPS"
 	done
+	step "throughput: badbatch shm proc unicast block 64B, trailing off" \
+		"$B/bb_topo" -m shm -x proc -t unicast -w block -s 64 -T off \
+		-n "$N_TPUT" -r "$REPS"
 	step "throughput: badbatch shm proc unicast block 64B, coalescing $COALESCE" \
 		"$B/bb_topo" -m shm -x proc -t unicast -w block -s 64 -L "$COALESCE" \
 		-n "$N_TPUT" -r "$REPS"
@@ -376,6 +386,16 @@ native_suites() {
 	step "latency: badbatch mem thread one-way open-loop yield, coalescing $COALESCE" \
 		"$B/bb_lat" -k oneway -m mem -x thread -w yield -P 10000 \
 		-L "$COALESCE" -n "$N_LAT" -r "$REPS"
+	step "latency: badbatch mem thread one-way open-loop yield, trailing off" \
+		"$B/bb_lat" -k oneway -m mem -x thread -w yield -P 10000 \
+		-T off -n "$N_LAT" -r "$REPS"
+	# Bursts of 10: what trailing (and coalescing) cost when events come
+	# close together.
+	for opt in "" "-T off" "-L $COALESCE"; do
+		step "latency: badbatch mem thread bursts of 10 every 10us yield ${opt:-(default)}" \
+			"$B/bb_lat" -k oneway -m mem -x thread -w yield -B 10 -P 10000 \
+			$opt -n "$N_LAT" -r "$REPS"
+	done
 	queues_latency
 	ipc_peers
 	idle mem thread

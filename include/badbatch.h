@@ -133,7 +133,28 @@ struct badbatch_consumer_config {
 	 */
 	uint32_t min_batch;
 	uint32_t linger_ns;
+	/*
+	 * Trailing: after a batch of BADBATCH_TRAIL_BATCH events or more
+	 * (the producer is streaming), a waiting call lets trail_ns pass
+	 * before it looks for more. The consumer then reads lines the
+	 * producer has finished rather than the ones it is writing: each
+	 * of those costs the producer a cache-line transfer, and a
+	 * consumer right behind a streaming producer can slow it several
+	 * times over. Not when the look that found the batch found
+	 * max_batch events or a quarter of the ring: the consumer is
+	 * behind, or the producer could run out of room meanwhile. Events
+	 * published just after such a batch wait up to trail_ns longer;
+	 * events that come alone never do. 0: the default,
+	 * BADBATCH_TRAIL_DEFAULT_NS, or none for the busy spins;
+	 * BADBATCH_TRAIL_OFF: never; above BADBATCH_TRAIL_MAX_NS: -EINVAL.
+	 */
+	uint32_t trail_ns;
 };
+
+#define BADBATCH_TRAIL_BATCH		4U
+#define BADBATCH_TRAIL_DEFAULT_NS	500U
+#define BADBATCH_TRAIL_MAX_NS		100000U
+#define BADBATCH_TRAIL_OFF		UINT32_MAX
 
 /* What a ring is (badbatch_get_info()). */
 struct badbatch_info {
@@ -437,8 +458,10 @@ BADBATCH_API uint64_t badbatch_consumer_seq(const struct badbatch_consumer *c);
  * @limit: receives the first event not readable yet: the consumer may read
  *         [badbatch_consumer_seq(c), *limit), at most max_batch events.
  *
- * A coalescing consumer then waits, polling, until min_batch events are
- * readable, linger_ns have passed or the ring halts.
+ * A trailing consumer that took BADBATCH_TRAIL_BATCH events or more since
+ * its last look first lets trail_ns pass. A coalescing consumer then
+ * waits, polling, until min_batch events are readable, linger_ns have
+ * passed or the ring halts.
  *
  * Return: 0, -ESHUTDOWN (halted and everything published was read),
  * -ETIMEDOUT, -EINTR.
@@ -790,6 +813,7 @@ struct badbatch_handler {
 	struct badbatch_wait_config wait; /* timeout_ns: on_timeout period */
 	uint32_t min_batch;	/* coalescing, as in struct */
 	uint32_t linger_ns;	/* badbatch_consumer_config; pools: -EINVAL */
+	uint32_t trail_ns;	/* trailing, likewise; pools: -EINVAL */
 };
 
 struct badbatch_topology;	/* processors over one ring, in one process */

@@ -267,6 +267,24 @@ void badbatch_producer_close(struct badbatch_producer *p)
 	free(p);
 }
 
+/*
+ * Trailing by default for the strategies that already trade a little
+ * latency for throughput; the busy spins promise the least latency.
+ * Pool members claim their own batches: nothing to trail.
+ */
+static __u32 bb_trail_resolve(__u32 trail_ns, const struct bb_waitcfg *w,
+			      int pool)
+{
+	if (trail_ns == BADBATCH_TRAIL_OFF || pool >= 0)
+		return 0;
+	if (trail_ns)
+		return trail_ns;
+	if (w->strategy == BB_WAIT_BUSY_SPIN ||
+	    w->strategy == BB_WAIT_BUSY_SPIN_PAUSE)
+		return 0;
+	return BADBATCH_TRAIL_DEFAULT_NS;
+}
+
 int bb_consumer_new(struct badbatch *ring,
 		    const struct badbatch_consumer_config *cfg, int pool,
 		    struct badbatch_consumer **cp)
@@ -285,6 +303,9 @@ int bb_consumer_new(struct badbatch *ring,
 	/* Coalescing: both or neither, and no more than a batch may hold. */
 	if (!cfg->min_batch != !cfg->linger_ns || cfg->min_batch == 1 ||
 	    (cfg->max_batch && cfg->min_batch > cfg->max_batch))
+		return -EINVAL;
+	if (cfg->trail_ns > BADBATCH_TRAIL_MAX_NS &&
+	    cfg->trail_ns != BADBATCH_TRAIL_OFF)
 		return -EINVAL;
 	c = bb_handle_alloc(sizeof(*c));
 	if (!c)
@@ -318,6 +339,8 @@ int bb_consumer_new(struct badbatch *ring,
 	c->min_batch = cfg->min_batch < c->max_batch ? cfg->min_batch :
 						       c->max_batch;
 	c->linger_ns = cfg->linger_ns;
+	c->trail_ns = bb_trail_resolve(cfg->trail_ns, &c->part.wait, pool);
+	c->taken_from = c->seq;
 	*cp = c;
 	return 0;
 }

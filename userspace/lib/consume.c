@@ -134,15 +134,54 @@ static __attribute__((noinline)) __u64 bb_linger(struct badbatch_consumer *c,
 }
 
 /*
- * How far c may read now (wait: with its strategy, then coalescing): 0
- * and *out beyond c->seq, or -EAGAIN (not waiting, nothing readable),
- * -ESHUTDOWN, ...
+ * Trailing: the last look found the ring mostly empty and was followed by
+ * a batch of BADBATCH_TRAIL_BATCH events or more: the producer streams.
+ * Let it get ahead before looking: the cursor's line and the slot lines
+ * it is filling would each cost it a transfer, and a consumer that looks
+ * right away keeps to the lines still being written. Bounded by
+ * BADBATCH_TRAIL_MAX_NS, so no halt check.
+ */
+static __attribute__((noinline)) void bb_trail(struct badbatch_consumer *c)
+{
+	__u64 until = bb_now_ns() + c->trail_ns;
+
+	c->trails++;
+	do
+		bb_cpu_relax();
+	while (bb_now_ns() < until);
+}
+
+/*
+ * Trail after this look's batch only if it found the ring mostly empty:
+ * not max events (more may be readable already), nor a quarter of the
+ * ring, where the producer could run out of room while the consumer
+ * waits.
+ */
+#define BB_TRAIL_RING_SHARE	4U
+
+static inline bool bb_trail_room(const struct badbatch_consumer *c,
+				 __u64 found, __u32 max)
+{
+	return found < max && found < c->part.view.size / BB_TRAIL_RING_SHARE;
+}
+
+/*
+ * How far c may read now (wait: trailing, then with its strategy, then
+ * coalescing): 0 and *out beyond c->seq, or -EAGAIN (not waiting,
+ * nothing readable), -ESHUTDOWN, ...
  */
 int bb_consumer_readable(struct badbatch_consumer *c, __u32 max, __u64 *out,
 			 bool wait)
 {
-	__u64 limit = bb_limit_now(c, max);
+	__u64 limit;
 	int rc = 0;
+
+	if (wait && c->may_trail &&
+	    c->seq - c->taken_from >= BADBATCH_TRAIL_BATCH)
+		bb_trail(c);
+	c->taken_from = c->seq;
+	c->may_trail = false;
+	limit = bb_limit_now(c, max);
 
 	if (bb_unlikely(limit <= c->seq)) {
 		if (wait)
@@ -156,6 +195,7 @@ int bb_consumer_readable(struct badbatch_consumer *c, __u32 max, __u64 *out,
 	}
 	if (wait && bb_unlikely(limit - c->seq < c->min_batch))
 		limit = bb_linger(c, max, limit);
+	c->may_trail = c->trail_ns && bb_trail_room(c, limit - c->seq, max);
 	if (limit > c->limit)
 		c->limit = limit;
 	*out = limit;

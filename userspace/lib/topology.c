@@ -61,7 +61,9 @@ static int bb_stage_check(struct badbatch_topology *t,
 		if (!h[i].on_event)
 			return -EINVAL;
 		/* Workers claim their own batches: nothing to coalesce. */
-		if (pool && (h[i].min_batch || h[i].linger_ns))
+		if (pool && (h[i].min_batch || h[i].linger_ns ||
+			     (h[i].trail_ns &&
+			      h[i].trail_ns != BADBATCH_TRAIL_OFF)))
 			return -EINVAL;
 	}
 	if (t->nstages == BB_TOPO_MAX_STAGES)
@@ -128,6 +130,7 @@ int badbatch_topology_add(struct badbatch_topology *t,
 	cc.max_batch = h->max_batch;
 	cc.min_batch = h->min_batch;
 	cc.linger_ns = h->linger_ns;
+	cc.trail_ns = h->trail_ns;
 	bb_proc_wait_config(&cc.wait, &h->wait);
 	rc = badbatch_consumer_attach(t->ring, &cc, &s->procs[0].c);
 	if (rc) {
