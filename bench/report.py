@@ -267,6 +267,10 @@ def targets():
     l = val(find("native", "throughput", "lmax", "ops", topology="unicast",
                  wait="yield", batch=10, **java))
     best = max(x for x in (b, br, 0) if x is not None) or None
+    toff = val(find("native", "throughput", "badbatch", "ops", topology="unicast",
+                    wait="yield", batch=10, **dict(mem, trail="off")))
+    gain = f"{b / toff:.1f}x as fast as" if b and toff else "faster than"
+
     add("batch unicast vs LMAX", ">= 3x", best / l if best and l else None, 3.0, True,
         f"batches of 10: badbatch {fmt(br, 'ops/s')} with a run handler "
         f"(badbatch_consume_runs), {fmt(b, 'ops/s')} with a per-event handler, "
@@ -275,8 +279,8 @@ def targets():
         "Two limits, by the host's state (the atomic round trip above). When "
         "cross-core transfers are slow, a consumer right behind the producer "
         "costs it a transfer for every line it reads; trailing (on by default) "
-        "keeps it back and runs 3-4x faster than without (the trailing-off row, "
-        "bench/FINDINGS.md), a coalescing consumer more. When they are fast, the "
+        f"keeps it back and ran {gain} without it here (the trailing-off row, "
+        "bench/FINDINGS.md). When they are fast, the "
         "producer's own path (claim, ten stores, publish: under 2 ns an event) "
         "is the limit, and inlining it (the -flto row) gains about 1.5x.")
     for b, name in ((10, "batch unicast"), (1, "unicast")):

@@ -134,19 +134,22 @@ struct badbatch_consumer_config {
 	uint32_t min_batch;
 	uint32_t linger_ns;
 	/*
-	 * Trailing: after a batch of BADBATCH_TRAIL_BATCH events or more
-	 * (the producer is streaming), a waiting call lets trail_ns pass
-	 * before it looks for more. The consumer then reads lines the
-	 * producer has finished rather than the ones it is writing: each
-	 * of those costs the producer a cache-line transfer, and a
-	 * consumer right behind a streaming producer can slow it several
-	 * times over. Not when the look that found the batch found
-	 * max_batch events or a quarter of the ring: the consumer is
-	 * behind, or the producer could run out of room meanwhile. Events
-	 * published just after such a batch wait up to trail_ns longer;
-	 * events that come alone never do. 0: the default,
-	 * BADBATCH_TRAIL_DEFAULT_NS, or none for the busy spins;
-	 * BADBATCH_TRAIL_OFF: never; above BADBATCH_TRAIL_MAX_NS: -EINVAL.
+	 * Trailing: after taking all of a batch of BADBATCH_TRAIL_BATCH
+	 * events or more (the producer is streaming), a waiting call lets
+	 * trail_ns pass before it looks for more. The consumer then reads
+	 * lines the producer has finished rather than the ones it is
+	 * writing: each of those costs the producer a cache-line transfer,
+	 * and a consumer right behind a streaming producer can slow it
+	 * several times over. Not when the look found as many events as
+	 * the call allowed (max_batch), or the producers were a quarter of
+	 * the ring ahead: the consumer is behind, or the producers could
+	 * run out of room meanwhile (so rings of 16 slots or fewer never
+	 * trail). Events published just after such a batch wait up to
+	 * trail_ns longer, at each stage of a pipeline; events that come
+	 * alone never do. Never longer than wait.timeout_ns. 0: the
+	 * default, BADBATCH_TRAIL_DEFAULT_NS, but none for the busy spins
+	 * and for coalescing consumers; BADBATCH_TRAIL_OFF: never; above
+	 * BADBATCH_TRAIL_MAX_NS: -EINVAL.
 	 */
 	uint32_t trail_ns;
 };
@@ -430,8 +433,8 @@ BADBATCH_API int badbatch_producer_halt(struct badbatch_producer *p);
  *
  * Return: 0, -ENOENT (a dependency is not attached), -EBUSY (wanted id
  * taken), -ENOSPC (no id left), -EACCES, -ESHUTDOWN, -EINVAL (deps name
- * the consumer itself or ids beyond max_consumers, bad wait config or
- * coalescing),
+ * the consumer itself or ids beyond max_consumers, bad wait config,
+ * coalescing or trail_ns),
  * -ENOMEM, -EPROTO, or an errno of open(2), ioctl(2), mmap(2).
  */
 BADBATCH_API int
@@ -813,7 +816,8 @@ struct badbatch_handler {
 	struct badbatch_wait_config wait; /* timeout_ns: on_timeout period */
 	uint32_t min_batch;	/* coalescing, as in struct */
 	uint32_t linger_ns;	/* badbatch_consumer_config; pools: -EINVAL */
-	uint32_t trail_ns;	/* trailing, likewise; pools: -EINVAL */
+	uint32_t trail_ns;	/* trailing, likewise; pools: only 0 or */
+				/* BADBATCH_TRAIL_OFF, else -EINVAL */
 };
 
 struct badbatch_topology;	/* processors over one ring, in one process */

@@ -7,6 +7,7 @@
  * the setting while pools refuse it.
  */
 #include <errno.h>
+#include <sched.h>
 
 #include "internal.h"
 #include "libutil.h"
@@ -72,6 +73,27 @@ TEST(lib_trail_config_checked)
 	/* Asked for, a busy spin trails too; off is off everywhere. */
 	CHECK_EQ(resolved(ring, BADBATCH_WAIT_BUSY_SPIN, 1000), 1000);
 	CHECK_EQ(resolved(ring, BADBATCH_WAIT_YIELD, BADBATCH_TRAIL_OFF), 0);
+
+	/* A coalescing consumer keeps its distance already. */
+	cc.want_id = false;
+	cc.min_batch = 8;
+	cc.linger_ns = 1000;
+	cc.trail_ns = 0;
+	CHECK_EQ(badbatch_consumer_attach(ring, &cc, &c), 0);
+	CHECK_EQ(c->trail_ns, 0);
+	badbatch_consumer_close(c);
+	cc.trail_ns = 2000;
+	CHECK_EQ(badbatch_consumer_attach(ring, &cc, &c), 0);
+	CHECK_EQ(c->trail_ns, 2000);
+	badbatch_consumer_close(c);
+
+	/* A trail never outlasts the wait's timeout. */
+	cc.min_batch = cc.linger_ns = 0;
+	cc.trail_ns = 0;
+	cc.wait.timeout_ns = 200;
+	CHECK_EQ(badbatch_consumer_attach(ring, &cc, &c), 0);
+	CHECK_EQ(c->trail_ns, 200);
+	badbatch_consumer_close(c);
 	badbatch_close(ring);
 }
 
@@ -110,11 +132,16 @@ TEST(lib_trail_only_after_a_batch)
 	CHECK_EQ(c->trails, 1);
 	CHECK_EQ(limit, 2 * BADBATCH_TRAIL_BATCH + 1);
 
+	CHECK_EQ(badbatch_advance(c, limit), 0);
+
 	/*
-	 * Taking a batch over several looks counts from the last look:
-	 * advancing part of what one look found trails nothing.
+	 * Part of what a look found taken: the rest is readable already,
+	 * so the next look does not trail, however much was taken.
 	 */
-	CHECK_EQ(badbatch_advance(c, limit - 1), 0);
+	lev_publish_n(p, 2 * BADBATCH_TRAIL_BATCH);
+	CHECK_EQ(badbatch_wait_for(c, &limit), 0);
+	CHECK_EQ(limit, 4 * BADBATCH_TRAIL_BATCH + 1);
+	CHECK_EQ(badbatch_advance(c, limit - 3), 0);
 	CHECK_EQ(badbatch_wait_for(c, &limit), 0);
 	CHECK_EQ(c->trails, 1);
 	CHECK_EQ(badbatch_advance(c, limit), 0);
@@ -173,6 +200,72 @@ TEST(lib_trail_not_when_the_ring_fills)
 	badbatch_close(ring);
 }
 
+/*
+ * A consumer that follows another finds only what the other passed: the
+ * producer may be much further ahead, and then it must not trail.
+ */
+TEST(lib_trail_follower_looks_at_the_producer)
+{
+	struct badbatch *ring = mem_ring(64, 32, 0, 2);
+	struct badbatch_consumer *up = trailing(ring, BADBATCH_WAIT_YIELD,
+						BADBATCH_TRAIL_OFF);
+	struct badbatch_consumer_config cc = {
+		.deps = 1ULL << badbatch_consumer_id(up),
+		.wait = { .strategy = BADBATCH_WAIT_YIELD },
+		.trail_ns = BADBATCH_TRAIL_MAX_NS,
+	};
+	struct badbatch_producer *p = mem_producer(ring, 0);
+	struct badbatch_consumer *down = NULL;
+
+	CHECK_EQ(badbatch_consumer_attach(ring, &cc, &down), 0);
+	/* The producer no further than the upstream: it trails. */
+	lev_publish_n(p, 8);
+	CHECK_EQ(take_all(up), 8);
+	CHECK_EQ(take_all(down), 8);
+	lev_publish_n(p, 1);
+	CHECK_EQ(take_all(up), 9);
+	CHECK_EQ(take_all(down), 9);
+	CHECK_EQ(down->trails, 1);
+	/* Four behind the upstream, but 24 behind the producer: not. */
+	lev_publish_n(p, 4);
+	CHECK_EQ(take_all(up), 13);
+	lev_publish_n(p, 20);
+	CHECK_EQ(take_all(down), 13);
+	CHECK_EQ(take_all(up), 33);
+	CHECK_EQ(take_all(down), 33);
+	CHECK_EQ(down->trails, 1);
+	badbatch_producer_close(p);
+	badbatch_consumer_close(down);
+	badbatch_consumer_close(up);
+	badbatch_close(ring);
+}
+
+/* Several producers: a hole hides how far the others are ahead. */
+TEST(lib_trail_hole_looks_at_the_claims)
+{
+	struct badbatch *ring = mem_ring(64, 32, BADBATCH_MULTI_PRODUCER, 1);
+	struct badbatch_consumer *c = trailing(ring, BADBATCH_WAIT_YIELD,
+					       BADBATCH_TRAIL_MAX_NS);
+	struct badbatch_producer *slow = mem_producer(ring, 0);
+	struct badbatch_producer *fast = mem_producer(ring, 0);
+	uint64_t hole;
+
+	lev_publish_n(fast, 4);
+	CHECK_EQ(badbatch_claim(slow, 1, &hole), 0);
+	CHECK_EQ(hole, 4);
+	lev_publish_n(fast, 20);
+	/* Four readable up to the hole, 25 claimed: no trail after them. */
+	CHECK_EQ(take_all(c), 4);
+	lev_fill(badbatch_slot(slow, hole), hole, 0, hole);
+	CHECK_EQ(badbatch_publish(slow, hole, 1), 0);
+	CHECK_EQ(take_all(c), 25);
+	CHECK_EQ(c->trails, 0);
+	badbatch_producer_close(slow);
+	badbatch_producer_close(fast);
+	badbatch_consumer_close(c);
+	badbatch_close(ring);
+}
+
 TEST(lib_trail_never_without_waiting)
 {
 	struct badbatch *ring = mem_ring(64, 32, 0, 2);
@@ -208,6 +301,17 @@ struct seen {
 	uint64_t next, n;
 };
 
+/* Wait (at most 10 s) until the processor handled n events. */
+static void wait_seen(const struct seen *k, uint64_t n)
+{
+	uint64_t until = ut_now_ns() + 10000000000ULL;
+
+	while (__atomic_load_n(&k->n, __ATOMIC_ACQUIRE) < n &&
+	       ut_now_ns() < until)
+		sched_yield();
+	CHECK_EQ(__atomic_load_n(&k->n, __ATOMIC_ACQUIRE), n);
+}
+
 static int see(void *ctx, void *event, uint64_t seq, bool eob)
 {
 	struct seen *k = ctx;
@@ -217,7 +321,8 @@ static int see(void *ctx, void *event, uint64_t seq, bool eob)
 	CHECK_EQ(e->seq, seq);
 	CHECK_EQ(e->check, lev_check(e));
 	k->next++;
-	k->n++;
+	/* Pairs with the acquire in wait_seen(). */
+	__atomic_store_n(&k->n, k->n + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -229,6 +334,7 @@ TEST(lib_trail_processors_and_pools)
 		.ctx = &k, .on_event = see,
 		.trail_ns = BADBATCH_TRAIL_MAX_NS + 1,
 	};
+	struct badbatch_consumer *c;
 	struct badbatch_producer *p;
 	struct badbatch_topology *t;
 	uint32_t i;
@@ -246,14 +352,21 @@ TEST(lib_trail_processors_and_pools)
 	CHECK_EQ(badbatch_topology_create(ring, &t), 0);
 	h.trail_ns = 1000;
 	CHECK_EQ(badbatch_topology_add(t, &h, 0), 0);
-	CHECK_EQ(t->stages[0].procs[0].c->trail_ns, 1000);
+	c = t->stages[0].procs[0].c;
+	CHECK_EQ(c->trail_ns, 1000);
 	p = mem_producer(ring, 0);
 	CHECK_EQ(badbatch_topology_start(t), 0);
+	/* Eight at once, all handled: the processor's next look trails. */
+	lev_publish_n(p, 8);
+	wait_seen(&k, 8);
+	lev_publish_n(p, 1);
+	wait_seen(&k, 9);
 	for (i = 0; i < 2000; i++)
 		lev_publish_n(p, 1 + i % 16);
 	CHECK_EQ(badbatch_topology_shutdown(t, 0), 0);
+	CHECK(c->trails >= 1);
 	CHECK_EQ(k.n, k.next);
-	CHECK_EQ(k.n, 2000 + 2000 / 16 * (15 * 16 / 2));
+	CHECK_EQ(k.n, 9 + 2000 + 2000 / 16 * (15 * 16 / 2));
 	badbatch_producer_close(p);
 	badbatch_topology_destroy(t);
 	badbatch_close(ring);

@@ -269,20 +269,27 @@ void badbatch_producer_close(struct badbatch_producer *p)
 
 /*
  * Trailing by default for the strategies that already trade a little
- * latency for throughput; the busy spins promise the least latency.
- * Pool members claim their own batches: nothing to trail.
+ * latency for throughput; the busy spins promise the least latency, and
+ * a coalescing consumer keeps away from the producer already. Pool
+ * members claim their own batches: nothing to trail. A trail never
+ * outlasts the wait's timeout.
  */
-static __u32 bb_trail_resolve(__u32 trail_ns, const struct bb_waitcfg *w,
-			      int pool)
+static __u32 bb_trail_resolve(const struct badbatch_consumer_config *cfg,
+			      const struct bb_waitcfg *w, int pool)
 {
-	if (trail_ns == BADBATCH_TRAIL_OFF || pool >= 0)
+	__u32 ns = cfg->trail_ns;
+
+	if (ns == BADBATCH_TRAIL_OFF || pool >= 0)
 		return 0;
-	if (trail_ns)
-		return trail_ns;
-	if (w->strategy == BB_WAIT_BUSY_SPIN ||
-	    w->strategy == BB_WAIT_BUSY_SPIN_PAUSE)
-		return 0;
-	return BADBATCH_TRAIL_DEFAULT_NS;
+	if (!ns) {
+		if (w->strategy == BB_WAIT_BUSY_SPIN ||
+		    w->strategy == BB_WAIT_BUSY_SPIN_PAUSE || cfg->min_batch)
+			return 0;
+		ns = BADBATCH_TRAIL_DEFAULT_NS;
+	}
+	if (w->timeout_ns && ns > w->timeout_ns)
+		ns = (__u32)w->timeout_ns;
+	return ns;
 }
 
 int bb_consumer_new(struct badbatch *ring,
@@ -339,7 +346,7 @@ int bb_consumer_new(struct badbatch *ring,
 	c->min_batch = cfg->min_batch < c->max_batch ? cfg->min_batch :
 						       c->max_batch;
 	c->linger_ns = cfg->linger_ns;
-	c->trail_ns = bb_trail_resolve(cfg->trail_ns, &c->part.wait, pool);
+	c->trail_ns = bb_trail_resolve(cfg, &c->part.wait, pool);
 	c->taken_from = c->seq;
 	*cp = c;
 	return 0;

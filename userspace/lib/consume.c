@@ -134,35 +134,45 @@ static __attribute__((noinline)) __u64 bb_linger(struct badbatch_consumer *c,
 }
 
 /*
- * Trailing: the last look found the ring mostly empty and was followed by
- * a batch of BADBATCH_TRAIL_BATCH events or more: the producer streams.
- * Let it get ahead before looking: the cursor's line and the slot lines
- * it is filling would each cost it a transfer, and a consumer that looks
- * right away keeps to the lines still being written. Bounded by
- * BADBATCH_TRAIL_MAX_NS, so no halt check.
+ * Trailing: the last look found the ring mostly empty, and the batch it
+ * found (BADBATCH_TRAIL_BATCH events or more) was all taken: the producer
+ * streams. Let it get ahead before looking: the cursor's line and the
+ * slot lines it is filling would each cost it a transfer, and a consumer
+ * that looks right away keeps to the lines still being written. Bounded
+ * by BADBATCH_TRAIL_MAX_NS and the timeout, so no halt check.
  */
 static __attribute__((noinline)) void bb_trail(struct badbatch_consumer *c)
 {
 	__u64 until = bb_now_ns() + c->trail_ns;
 
 	c->trails++;
-	do
+	do {
 		bb_cpu_relax();
-	while (bb_now_ns() < until);
+	} while (bb_now_ns() < until);
 }
 
-/*
- * Trail after this look's batch only if it found the ring mostly empty:
- * not max events (more may be readable already), nor a quarter of the
- * ring, where the producer could run out of room while the consumer
- * waits.
- */
+/* The producers may use the ring up to this share while c trails. */
 #define BB_TRAIL_RING_SHARE	4U
 
-static inline bool bb_trail_room(const struct badbatch_consumer *c,
-				 __u64 found, __u32 max)
+/*
+ * May c trail after taking what this look found? Not if it found max
+ * events (more may be readable already), nor if the producers are a
+ * quarter of the ring ahead: they could run out of room meanwhile. What
+ * was found is their distance only for a consumer of a single producer's
+ * cursor; others (following consumers, or a hole left by one of several
+ * producers) look at the claim frontier once.
+ */
+static bool bb_trail_room(const struct badbatch_consumer *c, __u64 found,
+			  __u32 max)
 {
-	return found < max && found < c->part.view.size / BB_TRAIL_RING_SHARE;
+	const struct bb_view *v = &c->part.view;
+	__u64 share = v->size / BB_TRAIL_RING_SHARE;
+
+	if (found >= max || found >= share)
+		return false;
+	if (v->multi || bb_load(&v->hdr->consumers[c->id].deps))
+		return bb_load(&v->prod->claim) - c->seq < share;
+	return true;
 }
 
 /*
@@ -176,7 +186,7 @@ int bb_consumer_readable(struct badbatch_consumer *c, __u32 max, __u64 *out,
 	__u64 limit;
 	int rc = 0;
 
-	if (wait && c->may_trail &&
+	if (wait && c->may_trail && c->seq == c->limit &&
 	    c->seq - c->taken_from >= BADBATCH_TRAIL_BATCH)
 		bb_trail(c);
 	c->taken_from = c->seq;

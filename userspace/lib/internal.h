@@ -86,8 +86,8 @@ struct badbatch_consumer {
 	__u32 min_batch;	/* coalescing: 0 = off */
 	__u32 linger_ns;
 	__u32 trail_ns;		/* trailing: 0 = off */
-	__u64 taken_from;	/* c->seq at the last look */
 	bool may_trail;		/* the last look found the ring nearly empty */
+	__u64 taken_from;	/* c->seq at the last look */
 	__u64 trails;		/* times it trailed (tests) */
 	struct bb_pool_entry *pools;	/* pool members: the pools page */
 };
