@@ -120,7 +120,7 @@ static inline void bb_bench_coalesce_parse(const char *arg)
 /* Trailing for every consumer bb_bench_consumer() attaches (-T). */
 static struct {
 	uint32_t ns;		/* 0: the library's default */
-	char name[32];		/* the "trail" parameter: "default", "off", "500ns" */
+	char name[32];		/* the "trail" parameter, e.g. "500ns" */
 } bb_bench_trail = { .name = "default" };
 
 /* -T NS, "off" or "default". */

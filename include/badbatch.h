@@ -461,8 +461,9 @@ BADBATCH_API uint64_t badbatch_consumer_seq(const struct badbatch_consumer *c);
  * @limit: receives the first event not readable yet: the consumer may read
  *         [badbatch_consumer_seq(c), *limit), at most max_batch events.
  *
- * A trailing consumer that took BADBATCH_TRAIL_BATCH events or more since
- * its last look first lets trail_ns pass. A coalescing consumer then
+ * A trailing consumer that took all of the BADBATCH_TRAIL_BATCH events or
+ * more its last look found first lets trail_ns pass (see struct
+ * badbatch_consumer_config). A coalescing consumer then
  * waits, polling, until min_batch events are readable, linger_ns have
  * passed or the ring halts.
  *

@@ -344,7 +344,7 @@ TEST(lib_trail_processors_and_pools)
 	/* Workers claim their own batches: nothing to trail. */
 	h.trail_ns = 1000;
 	CHECK_EQ(badbatch_topology_add_pool(t, &h, 1, 0, 0), -EINVAL);
-	/* Off passes that check: the next is that memory rings have no pools. */
+	/* Off passes that check; the next: memory rings have no pools. */
 	h.trail_ns = BADBATCH_TRAIL_OFF;
 	CHECK_EQ(badbatch_topology_add_pool(t, &h, 1, 0, 0), -EOPNOTSUPP);
 	badbatch_topology_destroy(t);

@@ -60,7 +60,7 @@ static int bb_stage_check(struct badbatch_topology *t,
 	for (i = 0; i < n; i++) {
 		if (!h[i].on_event)
 			return -EINVAL;
-		/* Workers claim their own batches: nothing to coalesce or trail. */
+		/* Workers claim their own batches: no coalescing, trailing. */
 		if (pool && (h[i].min_batch || h[i].linger_ns ||
 			     (h[i].trail_ns &&
 			      h[i].trail_ns != BADBATCH_TRAIL_OFF)))
