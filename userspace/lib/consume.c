@@ -104,6 +104,18 @@ static int bb_wait_limit(struct badbatch_consumer *c, __u32 max,
 #define BB_LINGER_LOOKS		8U
 #define BB_LINGER_STEP_NS	1000U
 
+/* Spin, without looking at the ring, until t; return the time reached. */
+static __u64 bb_relax_until(__u64 t)
+{
+	__u64 now;
+
+	do {
+		bb_cpu_relax();
+		now = bb_now_ns();
+	} while (now < t);
+	return now;
+}
+
 /*
  * Coalescing: fewer than min_batch events are readable up to limit. Look
  * again until they are, linger_ns have passed or the ring halts. Spaced
@@ -122,10 +134,7 @@ static __attribute__((noinline)) __u64 bb_linger(struct badbatch_consumer *c,
 
 	while (limit < want && now < until && !bb_part_halted(&c->part)) {
 		next = now + step < until ? now + step : until;
-		do {
-			bb_cpu_relax();
-			now = bb_now_ns();
-		} while (now < next);
+		now = bb_relax_until(next);
 		l = bb_limit_now(c, max);
 		if (l > limit)
 			limit = l;
@@ -143,12 +152,8 @@ static __attribute__((noinline)) __u64 bb_linger(struct badbatch_consumer *c,
  */
 static __attribute__((noinline)) void bb_trail(struct badbatch_consumer *c)
 {
-	__u64 until = bb_now_ns() + c->trail_ns;
-
 	c->trails++;
-	do {
-		bb_cpu_relax();
-	} while (bb_now_ns() < until);
+	bb_relax_until(bb_now_ns() + c->trail_ns);
 }
 
 /* The producers may use the ring up to this share while c trails. */
