@@ -324,7 +324,6 @@ void bb_wake(struct bb_ring *r, u32 what)
 					   EPOLLIN | EPOLLRDNORM);
 }
 
-/* Everyone re-evaluates: after a halt or a change of the graph. */
 /*
  * After a consumer attached: producers whose gating moved to it re-check.
  * Not a WAKE call or a publish, so not counted in the ring's wakeups.
@@ -334,6 +333,7 @@ void bb_wake_producers(struct bb_ring *r)
 	wake_up_interruptible_poll(&r->producer_wq, EPOLLOUT | EPOLLWRNORM);
 }
 
+/* Everyone re-evaluates: after a halt or a change of the graph. */
 void bb_wake_all(struct bb_ring *r)
 {
 	wake_up_interruptible_poll(&r->consumer_wq, BB_KEY_ALL);

@@ -4,8 +4,8 @@
  * waiting for capacity. The caller polls its condition and, each time it
  * does not hold, calls bb_backoff() for one step of waiting: a pause, a
  * yield, a nap, or a sleep in the kernel (BB_IOC_WAIT; memory rings: on a
- * futex, memwait.c). Every step checks
- * for a halted ring and an expired deadline first.
+ * futex, memwait.c). Every step checks for a halted ring and an expired
+ * deadline first.
  *
  * The library's enum badbatch_wait is the kernel's enum bb_wait_strategy
  * plus one (zero is "the ring's default"); past the resolve step only the
